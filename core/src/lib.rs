@@ -18,11 +18,18 @@
 //! - [`journal`]: what the broker writes down, behind a trait.
 //! - [`error`]: the one error type, whose kinds every binding mirrors.
 
+pub mod broker;
+pub mod client;
 pub mod destination;
 pub mod error;
+pub mod journal;
 pub mod message;
+mod queue;
 pub mod selector;
+mod session;
+mod topic;
 
+pub use broker::{Broker, BrokerConfig, DestinationStats};
 pub use destination::{Destination, DestinationKind};
 pub use error::{Error, ErrorKind, Result};
 pub use message::{Body, DeliveryMode, Delivery, Message, MessageId, Value};

@@ -6,6 +6,7 @@
 //! those values, so a topic's copies share one body.
 
 mod body;
+mod filterable;
 mod value;
 
 use std::fmt;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use body::Body;
+pub(crate) use filterable::Candidate;
 pub use value::{Convert, Value};
 
 use crate::destination::Destination;

@@ -1,0 +1,715 @@
+//! The broker: destinations by name, subscriptions, client IDs, routing, and the sweeper
+//! thread that releases delayed messages and expires old ones.
+//!
+//! [`Broker`] is a cheap-clone handle. Its state is split per destination: the maps from
+//! names to queues and topics sit behind read-write locks taken briefly to look a name
+//! up, and each queue has its own lock, so sends and receives on different destinations
+//! never contend. All locks are std mutexes; none is held across a journal write.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+use crate::destination::{Destination, DestinationKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::journal::{Journal, MemoryJournal, Op, StoreKey, SubscriptionRecord};
+use crate::message::{Message, MOVE_REASON_PROPERTY, ORIGINAL_DESTINATION_PROPERTY};
+use crate::queue::{lock, wake_all, Entry, MessageQueue, Placed};
+use crate::selector::Selector;
+use crate::topic::{Subscription, SubscriptionKind, Topic};
+
+/// Broker settings. `Default` gives an in-memory broker with JMS-conventional policies.
+pub struct BrokerConfig {
+    /// After this many deliveries without an acknowledgement a message goes to the
+    /// dead-letter queue.
+    pub max_deliveries: u32,
+    pub dead_letter_queue: String,
+    /// Where expired messages go; `None` drops them.
+    pub expiry_queue: Option<String>,
+    /// How often waiting messages are checked for expiry.
+    pub expiry_scan_interval: Duration,
+    pub journal: Box<dyn Journal>,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> BrokerConfig {
+        BrokerConfig {
+            max_deliveries: 10,
+            dead_letter_queue: "DLQ".into(),
+            expiry_queue: None,
+            expiry_scan_interval: Duration::from_secs(1),
+            journal: Box::new(MemoryJournal),
+        }
+    }
+}
+
+/// A handle to a running broker; clones share it. The sweeper thread stops when the
+/// last handle is dropped.
+#[derive(Clone)]
+pub struct Broker {
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    config: BrokerConfig,
+    queues: RwLock<HashMap<Arc<str>, Arc<MessageQueue>>>,
+    topics: RwLock<HashMap<Arc<str>, Arc<Topic>>>,
+    /// Durable and shared subscriptions by (client ID, name); non-durable ones live only
+    /// in their topic.
+    named_subscriptions: Mutex<HashMap<(Option<String>, String), Arc<Subscription>>>,
+    /// Temporary destinations and the connection that owns each.
+    temporary: Mutex<HashMap<Destination, u64>>,
+    client_ids: Mutex<HashSet<String>>,
+    next_key: AtomicU64,
+    next_id: AtomicU64,
+    timers: Arc<Timers>,
+}
+
+/// Wake-up times for queues holding delayed messages, served by the sweeper thread.
+#[derive(Default)]
+struct Timers {
+    state: Mutex<TimerState>,
+    cond: Condvar,
+}
+
+#[derive(Default)]
+struct TimerState {
+    due: BinaryHeap<Reverse<(i64, u64)>>,
+    queues: HashMap<u64, Weak<MessageQueue>>,
+    next_token: u64,
+    stopped: bool,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        lock(&self.timers.state).stopped = true;
+        self.timers.cond.notify_all();
+    }
+}
+
+/// Milliseconds since the epoch, the unit of every JMS time header.
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn queue_store_key(name: &str) -> StoreKey {
+    format!("queue:{name}").into()
+}
+
+fn subscription_store_key(client_id: Option<&str>, name: &str) -> StoreKey {
+    let client_id = client_id.unwrap_or("");
+    format!("sub:{}:{client_id}:{name}", client_id.len()).into()
+}
+
+/// What a consumer asks of a topic subscription.
+pub(crate) struct SubscriptionRequest<'a> {
+    pub topic: &'a Destination,
+    pub kind: SubscriptionKind,
+    pub selector: Option<Selector>,
+    pub no_local: bool,
+    pub connection: u64,
+}
+
+impl Broker {
+    /// Starts a broker, recovering whatever its journal holds.
+    pub fn start(config: BrokerConfig) -> Result<Broker> {
+        let timers = Arc::new(Timers::default());
+        let shared = Arc::new(Shared {
+            config,
+            queues: RwLock::default(),
+            topics: RwLock::default(),
+            named_subscriptions: Mutex::default(),
+            temporary: Mutex::default(),
+            client_ids: Mutex::default(),
+            next_key: AtomicU64::new(1),
+            next_id: AtomicU64::new(1),
+            timers: timers.clone(),
+        });
+        let broker = Broker { shared };
+        broker.recover()?;
+        let weak = Arc::downgrade(&broker.shared);
+        let interval = broker.shared.config.expiry_scan_interval;
+        std::thread::Builder::new()
+            .name("herald-sweeper".into())
+            .spawn(move || sweep(weak, timers, interval))
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot start the sweeper thread: {e}")))?;
+        Ok(broker)
+    }
+
+    /// An in-memory broker with default settings.
+    pub fn in_memory() -> Broker {
+        Broker::start(BrokerConfig::default()).expect("an in-memory broker always starts")
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        self.shared.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn journal(&self) -> &dyn Journal {
+        &*self.shared.config.journal
+    }
+
+    fn recover(&self) -> Result<()> {
+        let recovered = self.journal().recover()?;
+        let now = now_millis();
+        for record in recovered.subscriptions {
+            let selector = Selector::parse_optional(record.selector.as_deref())?;
+            let topic = self.topic(&record.topic);
+            let kind = SubscriptionKind::Durable {
+                client_id: record.client_id.clone(),
+                name: record.name.clone(),
+                shared: record.shared,
+            };
+            let sub = Arc::new(Subscription {
+                kind,
+                topic: topic.name.clone(),
+                queue: Arc::new(MessageQueue::new(record.store, Destination::topic(&*topic.name), true)),
+                selector,
+                no_local: record.no_local,
+                owner: AtomicU64::new(0),
+            });
+            topic.attach(sub.clone());
+            lock(&self.shared.named_subscriptions).insert((record.client_id, record.name), sub);
+        }
+        let messages: HashMap<u64, Arc<Message>> = recovered.messages.into_iter().collect();
+        let mut stores: HashMap<StoreKey, Arc<MessageQueue>> = HashMap::new();
+        for sub in lock(&self.shared.named_subscriptions).values() {
+            stores.insert(sub.queue.key.clone(), sub.queue.clone());
+        }
+        let mut max_key = 0;
+        for entry in recovered.entries {
+            let Some(message) = messages.get(&entry.key) else { continue };
+            max_key = max_key.max(entry.key);
+            let queue = match stores.get(&entry.store) {
+                Some(q) => q.clone(),
+                None => match entry.store.strip_prefix("queue:") {
+                    Some(name) => {
+                        let q = self.queue(name);
+                        stores.insert(entry.store.clone(), q.clone());
+                        q
+                    }
+                    None => continue,
+                },
+            };
+            let mut e = Entry::new(entry.key, message.clone(), 0);
+            e.deliveries = entry.delivery_count;
+            if let Some(at) = queue.restore(e, now) {
+                self.schedule(&queue, at);
+            }
+        }
+        self.shared.next_key.store(max_key + 1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The queue of this name, created on first use.
+    pub(crate) fn queue(&self, name: &str) -> Arc<MessageQueue> {
+        if let Some(q) = self.shared.queues.read().unwrap_or_else(|p| p.into_inner()).get(name) {
+            return q.clone();
+        }
+        let mut queues = self.shared.queues.write().unwrap_or_else(|p| p.into_inner());
+        queues
+            .entry(name.into())
+            .or_insert_with(|| Arc::new(MessageQueue::new(queue_store_key(name), Destination::queue(name), true)))
+            .clone()
+    }
+
+    /// The topic of this name, created on first use.
+    fn topic(&self, name: &str) -> Arc<Topic> {
+        if let Some(t) = self.shared.topics.read().unwrap_or_else(|p| p.into_inner()).get(name) {
+            return t.clone();
+        }
+        let mut topics = self.shared.topics.write().unwrap_or_else(|p| p.into_inner());
+        topics.entry(name.into()).or_insert_with(|| Arc::new(Topic::new(name.into()))).clone()
+    }
+
+    /// Checks that a temporary destination exists and, when `consumer` is given, that
+    /// this connection owns it.
+    fn check_temporary(&self, dest: &Destination, consumer: Option<u64>) -> Result<()> {
+        if !dest.is_temporary() {
+            return Ok(());
+        }
+        match lock(&self.shared.temporary).get(dest) {
+            None => Err(Error::invalid_destination(format!("{dest} has been deleted"))),
+            Some(owner) if consumer.is_some_and(|c| c != *owner) => Err(Error::invalid_destination(format!(
+                "{dest} belongs to another connection; only its own connection may consume from it"
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+
+    // ---- client IDs and temporary destinations ----
+
+    pub(crate) fn claim_client_id(&self, id: &str) -> Result<()> {
+        if id.is_empty() {
+            return Err(Error::new(ErrorKind::InvalidClientId, "a client ID must not be empty"));
+        }
+        if !lock(&self.shared.client_ids).insert(id.to_owned()) {
+            return Err(Error::new(ErrorKind::InvalidClientId, format!("client ID \"{id}\" is already in use")));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn release_client_id(&self, id: &str) {
+        lock(&self.shared.client_ids).remove(id);
+    }
+
+    pub(crate) fn create_temporary(&self, kind: DestinationKind, connection: u64) -> Destination {
+        let n = self.next_id();
+        let dest = Destination::temporary(kind, format!("herald.tmp.{connection}.{n}"));
+        match kind {
+            DestinationKind::TemporaryQueue => {
+                let name: Arc<str> = dest.name().into();
+                let q = Arc::new(MessageQueue::new(queue_store_key(&name), dest.clone(), false));
+                self.shared.queues.write().unwrap_or_else(|p| p.into_inner()).insert(name, q);
+            }
+            _ => {
+                self.topic(dest.name());
+            }
+        }
+        lock(&self.shared.temporary).insert(dest.clone(), connection);
+        dest
+    }
+
+    /// Deletes a temporary destination. Refused while consumers use it.
+    pub(crate) fn delete_temporary(&self, dest: &Destination) -> Result<()> {
+        if !dest.is_temporary() {
+            return Err(Error::invalid_destination(format!("{dest} is not a temporary destination")));
+        }
+        if lock(&self.shared.temporary).remove(dest).is_none() {
+            return Ok(());
+        }
+        if dest.is_queue() {
+            let removed = self.shared.queues.write().unwrap_or_else(|p| p.into_inner()).remove(dest.name());
+            if let Some(q) = removed {
+                q.delete();
+            }
+        } else {
+            let removed = self.shared.topics.write().unwrap_or_else(|p| p.into_inner()).remove(dest.name());
+            if let Some(t) = removed {
+                for sub in t.subscriptions() {
+                    sub.queue.delete();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// True while consumers are attached to a temporary destination.
+    pub(crate) fn temporary_in_use(&self, dest: &Destination) -> bool {
+        if dest.is_queue() {
+            let queues = self.shared.queues.read().unwrap_or_else(|p| p.into_inner());
+            queues.get(dest.name()).is_some_and(|q| q.consumer_count() > 0)
+        } else {
+            let topics = self.shared.topics.read().unwrap_or_else(|p| p.into_inner());
+            topics.get(dest.name()).is_some_and(|t| !t.subscriptions().is_empty())
+        }
+    }
+
+    // ---- consumers ----
+
+    /// The queue a queue consumer or browser reads from.
+    pub(crate) fn queue_for_consumer(&self, dest: &Destination, connection: u64) -> Result<Arc<MessageQueue>> {
+        self.check_temporary(dest, Some(connection))?;
+        if dest.is_temporary() {
+            let queues = self.shared.queues.read().unwrap_or_else(|p| p.into_inner());
+            return queues
+                .get(dest.name())
+                .cloned()
+                .ok_or_else(|| Error::invalid_destination(format!("{dest} has been deleted")));
+        }
+        Ok(self.queue(dest.name()))
+    }
+
+    /// Finds or creates the subscription a topic consumer reads from.
+    pub(crate) fn subscribe(&self, req: SubscriptionRequest<'_>) -> Result<Arc<Subscription>> {
+        self.check_temporary(req.topic, Some(req.connection))?;
+        let topic = self.topic(req.topic.name());
+        let (client_id, name, durable, shared) = match &req.kind {
+            SubscriptionKind::NonDurable => {
+                let key: StoreKey = format!("nondurable:{}", self.next_id()).into();
+                let sub = Arc::new(Subscription {
+                    kind: SubscriptionKind::NonDurable,
+                    topic: topic.name.clone(),
+                    queue: Arc::new(MessageQueue::new(key, req.topic.clone(), false)),
+                    selector: req.selector,
+                    no_local: req.no_local,
+                    owner: AtomicU64::new(req.connection),
+                });
+                topic.attach(sub.clone());
+                return Ok(sub);
+            }
+            SubscriptionKind::Shared { client_id, name } => (client_id.clone(), name.clone(), false, true),
+            SubscriptionKind::Durable { client_id, name, shared } => (client_id.clone(), name.clone(), true, *shared),
+        };
+        let mut named = lock(&self.shared.named_subscriptions);
+        let id = (client_id.clone(), name.clone());
+        if let Some(existing) = named.get(&id).cloned() {
+            let existing_durable = matches!(existing.kind, SubscriptionKind::Durable { .. });
+            let existing_shared = matches!(existing.kind, SubscriptionKind::Shared { .. } | SubscriptionKind::Durable { shared: true, .. });
+            if existing_durable != durable || existing_shared != shared {
+                return Err(Error::illegal_state(format!(
+                    "subscription \"{name}\" already exists as a {} subscription",
+                    describe(&existing.kind)
+                )));
+            }
+            let active = existing.queue.consumer_count() > 0;
+            let same = *existing.topic == *topic.name
+                && existing.selector.as_ref().map(Selector::text) == req.selector.as_ref().map(Selector::text)
+                && existing.no_local == req.no_local;
+            if same {
+                if active && !shared {
+                    return Err(Error::illegal_state(format!(
+                        "durable subscription \"{name}\" already has an active consumer"
+                    )));
+                }
+                existing.owner.store(req.connection, Ordering::Relaxed);
+                return Ok(existing);
+            }
+            if active {
+                return Err(Error::illegal_state(format!(
+                    "subscription \"{name}\" is in use with another topic, selector or noLocal; close its consumers first"
+                )));
+            }
+            // JMS: a durable subscription re-created with another topic or selector
+            // replaces the old one, whose messages are discarded.
+            named.remove(&id);
+            self.drop_subscription(&existing)?;
+        }
+        let key = if durable {
+            subscription_store_key(client_id.as_deref(), &name)
+        } else {
+            format!("shared:{}", self.next_id()).into()
+        };
+        let sub = Arc::new(Subscription {
+            kind: req.kind.clone(),
+            topic: topic.name.clone(),
+            queue: Arc::new(MessageQueue::new(key.clone(), req.topic.clone(), durable)),
+            selector: req.selector,
+            no_local: req.no_local,
+            owner: AtomicU64::new(req.connection),
+        });
+        if durable && self.journal().is_durable() {
+            self.journal().write(vec![Op::AddSubscription(SubscriptionRecord {
+                store: key,
+                client_id,
+                name,
+                topic: topic.name.to_string(),
+                selector: sub.selector.as_ref().map(|s| s.text().to_owned()),
+                no_local: sub.no_local,
+                shared,
+            })])?;
+        }
+        topic.attach(sub.clone());
+        named.insert(id, sub.clone());
+        Ok(sub)
+    }
+
+    /// Called when a consumer of `sub` closes: non-durable subscriptions end with their
+    /// last consumer.
+    pub(crate) fn consumer_left(&self, sub: &Arc<Subscription>) {
+        match &sub.kind {
+            SubscriptionKind::Durable { .. } => {}
+            SubscriptionKind::NonDurable => {
+                self.topic(&sub.topic).detach(sub);
+                sub.queue.delete();
+            }
+            SubscriptionKind::Shared { client_id, name } => {
+                let mut named = lock(&self.shared.named_subscriptions);
+                if sub.queue.consumer_count() == 0 {
+                    let id = (client_id.clone(), name.clone());
+                    if named.get(&id).is_some_and(|s| Arc::ptr_eq(s, sub)) {
+                        named.remove(&id);
+                    }
+                    self.topic(&sub.topic).detach(sub);
+                    sub.queue.delete();
+                }
+            }
+        }
+    }
+
+    /// Deletes a durable subscription. Refused while it has consumers.
+    pub(crate) fn unsubscribe(&self, client_id: Option<&str>, name: &str) -> Result<()> {
+        let mut named = lock(&self.shared.named_subscriptions);
+        let id = (client_id.map(str::to_owned), name.to_owned());
+        let sub = match named.get(&id) {
+            Some(sub) if matches!(sub.kind, SubscriptionKind::Durable { .. }) => sub.clone(),
+            _ => return Err(Error::invalid_destination(format!("there is no durable subscription \"{name}\""))),
+        };
+        if sub.queue.consumer_count() > 0 {
+            return Err(Error::illegal_state(format!(
+                "durable subscription \"{name}\" has an active consumer; close it before unsubscribing"
+            )));
+        }
+        named.remove(&id);
+        self.drop_subscription(&sub)
+    }
+
+    fn drop_subscription(&self, sub: &Arc<Subscription>) -> Result<()> {
+        self.topic(&sub.topic).detach(sub);
+        sub.queue.delete();
+        if sub.queue.durable && self.journal().is_durable() {
+            self.journal().write(vec![Op::RemoveSubscription { store: sub.queue.key.clone() }])?;
+        }
+        Ok(())
+    }
+
+    // ---- routing ----
+
+    /// Sends messages and acknowledges entries as one unit: journaled together, then
+    /// made visible. A transaction commit, a single send and a single ack all come here.
+    pub(crate) fn apply(
+        &self,
+        sends: Vec<(Destination, Arc<Message>)>,
+        acks: Vec<(Arc<MessageQueue>, Entry)>,
+        origin: u64,
+    ) -> Result<()> {
+        let durable_journal = self.journal().is_durable();
+        let mut ops = Vec::new();
+        let mut placements = Vec::with_capacity(sends.len());
+        for (dest, message) in sends {
+            let key = self.shared.next_key.fetch_add(1, Ordering::Relaxed);
+            let entry = Entry::new(key, message, origin);
+            let targets = self.targets(&dest, &entry)?;
+            if durable_journal && entry.is_persistent() && targets.iter().any(|q| q.durable) {
+                ops.push(Op::AddMessage { key, message: entry.message.clone() });
+                for q in targets.iter().filter(|q| q.durable) {
+                    ops.push(Op::Enqueue { store: q.key.clone(), key });
+                }
+            }
+            placements.push((targets, entry));
+        }
+        if durable_journal {
+            for (queue, entry) in &acks {
+                if queue.durable && entry.is_persistent() {
+                    ops.push(Op::Remove { store: queue.key.clone(), key: entry.key });
+                }
+            }
+        }
+        if !ops.is_empty() {
+            self.journal().write(ops)?;
+        }
+        for (queue, _) in &acks {
+            queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
+        }
+        let now = now_millis();
+        for (targets, entry) in placements {
+            let mut entry = Some(entry);
+            let last = targets.len().saturating_sub(1);
+            for (i, queue) in targets.iter().enumerate() {
+                let e = if i == last { entry.take() } else { entry.clone() };
+                if let Some(e) = e {
+                    self.place(queue, e, now);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The queues a message sent to `dest` lands in.
+    fn targets(&self, dest: &Destination, entry: &Entry) -> Result<Vec<Arc<MessageQueue>>> {
+        self.check_temporary(dest, None)?;
+        if dest.is_queue() {
+            if dest.is_temporary() {
+                let queues = self.shared.queues.read().unwrap_or_else(|p| p.into_inner());
+                return Ok(queues.get(dest.name()).cloned().into_iter().collect());
+            }
+            return Ok(vec![self.queue(dest.name())]);
+        }
+        let topics = self.shared.topics.read().unwrap_or_else(|p| p.into_inner());
+        Ok(topics.get(dest.name()).map(|t| t.targets(entry)).unwrap_or_default())
+    }
+
+    fn place(&self, queue: &Arc<MessageQueue>, entry: Entry, now: i64) {
+        match queue.enqueue(entry, now) {
+            Placed::Dispatched(link) => link.wake(),
+            Placed::Stored => {}
+            Placed::Scheduled(at) => self.schedule(queue, at),
+            Placed::Rejected(entry) => {
+                if !queue.is_deleted() {
+                    self.expire(queue, vec![entry]);
+                }
+            }
+            Placed::Fed { wake, expired } => {
+                wake_all(&wake);
+                self.expire(queue, expired);
+            }
+        }
+    }
+
+    /// Takes back unacknowledged entries for redelivery; those delivered too often go to
+    /// the dead-letter queue instead.
+    pub(crate) fn redeliver(&self, queue: &Arc<MessageQueue>, entries: Vec<Entry>) {
+        let max = self.shared.config.max_deliveries.max(1);
+        let (dead, back): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(|e| e.deliveries >= max);
+        if self.journal().is_durable() && queue.durable {
+            let ops: Vec<Op> = back
+                .iter()
+                .filter(|e| e.is_persistent() && e.deliveries > 0)
+                .map(|e| Op::SetDeliveryCount { store: queue.key.clone(), key: e.key, count: e.deliveries })
+                .collect();
+            if !ops.is_empty() {
+                if let Err(e) = self.journal().write(ops) {
+                    tracing::warn!(queue = %queue.key, cause = %e, "could not record delivery counts");
+                }
+            }
+        }
+        queue.give_back(back);
+        if !dead.is_empty() {
+            let target = self.shared.config.dead_letter_queue.clone();
+            self.move_to(queue, dead, &target, "max-deliveries", false);
+        }
+    }
+
+    /// Disposes of expired entries: into the expiry queue when one is configured.
+    pub(crate) fn expire(&self, queue: &Arc<MessageQueue>, entries: Vec<Entry>) {
+        if entries.is_empty() {
+            return;
+        }
+        match self.shared.config.expiry_queue.clone() {
+            Some(target) if *queue.destination.name() != *target || queue.destination.is_topic() => {
+                self.move_to(queue, entries, &target, "expired", true)
+            }
+            _ => {
+                if let Err(e) = self.apply(Vec::new(), entries.into_iter().map(|e| (queue.clone(), e)).collect(), 0) {
+                    tracing::warn!(queue = %queue.key, cause = %e, "could not remove expired messages");
+                }
+            }
+        }
+    }
+
+    /// Moves entries out of `queue` into the queue `target`, marking where they came
+    /// from and why.
+    fn move_to(&self, queue: &Arc<MessageQueue>, entries: Vec<Entry>, target: &str, reason: &str, clear_expiry: bool) {
+        let dest = Destination::queue(target);
+        let mut sends = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let mut copy = (*entry.message).clone();
+            let _ = copy.set_property(ORIGINAL_DESTINATION_PROPERTY, queue.destination.to_string());
+            let _ = copy.set_property(MOVE_REASON_PROPERTY, reason);
+            if clear_expiry {
+                copy.expiration = 0;
+            }
+            copy.delivery_time = 0;
+            copy.destination = Some(dest.clone());
+            sends.push((dest.clone(), Arc::new(copy)));
+        }
+        let acks = entries.into_iter().map(|e| (queue.clone(), e)).collect();
+        if let Err(e) = self.apply(sends, acks, 0) {
+            tracing::warn!(queue = %queue.key, target, cause = %e, "could not move messages");
+        }
+    }
+
+    fn schedule(&self, queue: &Arc<MessageQueue>, at: i64) {
+        let timers = &self.shared.timers;
+        let mut state = lock(&timers.state);
+        let token = state.next_token;
+        state.next_token += 1;
+        state.queues.insert(token, Arc::downgrade(queue));
+        state.due.push(Reverse((at, token)));
+        drop(state);
+        timers.cond.notify_all();
+    }
+
+    /// Every queue and subscription store, for the expiry scan and statistics.
+    fn all_queues(&self) -> Vec<Arc<MessageQueue>> {
+        let mut all: Vec<Arc<MessageQueue>> =
+            self.shared.queues.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        let topics: Vec<Arc<Topic>> =
+            self.shared.topics.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        for t in topics {
+            all.extend(t.subscriptions().into_iter().map(|s| s.queue.clone()));
+        }
+        all
+    }
+
+    /// Statistics of every queue and subscription, for `herald stat`.
+    pub fn stats(&self) -> Vec<DestinationStats> {
+        let mut out: Vec<DestinationStats> = self
+            .all_queues()
+            .iter()
+            .map(|q| DestinationStats {
+                store: q.key.to_string(),
+                destination: q.destination.clone(),
+                depth: q.depth(),
+                consumers: q.consumer_count(),
+                enqueued: q.counters.enqueued.load(Ordering::Relaxed),
+                acknowledged: q.counters.acknowledged.load(Ordering::Relaxed),
+            })
+            .collect();
+        out.sort_by(|a, b| a.store.cmp(&b.store));
+        out
+    }
+}
+
+/// One line of `herald stat`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DestinationStats {
+    /// The store's name: `queue:NAME` or a subscription's.
+    pub store: String,
+    pub destination: Destination,
+    /// Messages waiting or scheduled.
+    pub depth: usize,
+    pub consumers: usize,
+    pub enqueued: u64,
+    pub acknowledged: u64,
+}
+
+fn describe(kind: &SubscriptionKind) -> &'static str {
+    match kind {
+        SubscriptionKind::NonDurable => "non-durable",
+        SubscriptionKind::Shared { .. } => "shared non-durable",
+        SubscriptionKind::Durable { shared: false, .. } => "unshared durable",
+        SubscriptionKind::Durable { shared: true, .. } => "shared durable",
+    }
+}
+
+/// The sweeper thread: releases delayed messages on time and scans for expired ones.
+fn sweep(broker: Weak<Shared>, timers: Arc<Timers>, interval: Duration) {
+    let mut next_scan = now_millis() + interval.as_millis() as i64;
+    loop {
+        let mut due = Vec::new();
+        {
+            let mut state = lock(&timers.state);
+            loop {
+                if state.stopped {
+                    return;
+                }
+                let now = now_millis();
+                let wake_at = state.due.peek().map_or(next_scan, |d| d.0 .0.min(next_scan));
+                if wake_at <= now {
+                    while state.due.peek().is_some_and(|d| d.0 .0 <= now) {
+                        let Some(Reverse((_, token))) = state.due.pop() else { break };
+                        if let Some(q) = state.queues.remove(&token).and_then(|w| w.upgrade()) {
+                            due.push(q);
+                        }
+                    }
+                    break;
+                }
+                let wait = Duration::from_millis((wake_at - now) as u64);
+                state = timers.cond.wait_timeout(state, wait).unwrap_or_else(|p| p.into_inner()).0;
+            }
+        }
+        // Only a weak reference is kept between rounds, so dropping the last handle
+        // stops the thread.
+        let Some(shared) = broker.upgrade() else { return };
+        let handle = Broker { shared };
+        let now = now_millis();
+        for queue in due {
+            let (wake, expired) = queue.promote_due(now);
+            wake_all(&wake);
+            handle.expire(&queue, expired);
+        }
+        if now >= next_scan {
+            for queue in handle.all_queues() {
+                let expired = queue.take_expired(now);
+                handle.expire(&queue, expired);
+            }
+            next_scan = now + interval.as_millis() as i64;
+        }
+    }
+}

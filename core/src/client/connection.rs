@@ -1,0 +1,206 @@
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::session::Session;
+use super::vm::{vm_broker, VmConfig};
+use crate::broker::{Broker, BrokerConfig};
+use crate::destination::{Destination, DestinationKind};
+use crate::error::{Error, Result};
+use crate::queue::lock;
+use crate::session::{AckMode, ConnectionCore, SessionCore};
+
+/// How to connect.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// Set the client ID at connect time (it can also be set once, before first use).
+    pub client_id: Option<String>,
+    /// How many messages a consumer may hold ahead of `receive`; 0 fetches one at a time.
+    pub prefetch: u32,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> ConnectOptions {
+        ConnectOptions { user: None, password: None, client_id: None, prefetch: 1000 }
+    }
+}
+
+/// A connection to a broker. Delivery starts with [`Connection::start`].
+pub struct Connection {
+    core: Arc<ConnectionCore>,
+    sessions: Mutex<Vec<Arc<SessionCore>>>,
+    temporaries: Mutex<Vec<Destination>>,
+    /// Once the connection has been used, its client ID can no longer be set.
+    used: AtomicBool,
+}
+
+impl Connection {
+    /// Connects to `vm://NAME` (a broker in this process, created on first use).
+    pub fn open(url: &str, options: &ConnectOptions) -> Result<Connection> {
+        let Some(rest) = url.strip_prefix("vm://") else {
+            return Err(Error::invalid_argument(format!(
+                "unsupported URL \"{url}\": expected vm://NAME"
+            )));
+        };
+        let name = rest.split('?').next().unwrap_or_default();
+        let broker = vm_broker(name, || Ok(VmConfig { broker: BrokerConfig::default() }))?;
+        Connection::to_broker(&broker, options)
+    }
+
+    /// Connects to a broker this program holds (the server, an embedding application).
+    pub fn to_broker(broker: &Broker, options: &ConnectOptions) -> Result<Connection> {
+        let core = Arc::new(ConnectionCore {
+            id: broker.next_id(),
+            broker: broker.clone(),
+            started: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            client_id: Mutex::new(None),
+            prefetch: options.prefetch,
+        });
+        let connection = Connection {
+            core,
+            sessions: Mutex::default(),
+            temporaries: Mutex::default(),
+            used: AtomicBool::new(false),
+        };
+        if let Some(id) = &options.client_id {
+            connection.set_client_id(id)?;
+        }
+        Ok(connection)
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.core.closed.load(Ordering::Acquire) {
+            return Err(Error::closed("connection"));
+        }
+        Ok(())
+    }
+
+    /// Marks the connection used, which fixes its client ID.
+    fn touch(&self) -> Result<()> {
+        self.check_open()?;
+        self.used.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    pub fn client_id(&self) -> Option<String> {
+        lock(&self.core.client_id).clone()
+    }
+
+    /// Sets the client ID; allowed once, before the connection is used. Client IDs are
+    /// unique per broker.
+    pub fn set_client_id(&self, id: &str) -> Result<()> {
+        self.check_open()?;
+        let mut current = lock(&self.core.client_id);
+        if current.is_some() {
+            return Err(Error::illegal_state("the client ID is already set"));
+        }
+        if self.used.load(Ordering::Acquire) {
+            return Err(Error::illegal_state("the client ID must be set before the connection is used"));
+        }
+        self.core.broker.claim_client_id(id)?;
+        *current = Some(id.to_owned());
+        Ok(())
+    }
+
+    /// Starts (or resumes) delivery to this connection's consumers.
+    pub fn start(&self) -> Result<()> {
+        self.touch()?;
+        if !self.core.started.swap(true, Ordering::AcqRel) {
+            self.poke_consumers();
+        }
+        Ok(())
+    }
+
+    /// Pauses delivery; `receive` waits until `start`.
+    pub fn stop(&self) -> Result<()> {
+        self.touch()?;
+        self.core.started.store(false, Ordering::Release);
+        Ok(())
+    }
+
+    fn poke_consumers(&self) {
+        let sessions = lock(&self.sessions).clone();
+        for s in sessions {
+            for c in s.consumers() {
+                c.link.poke();
+            }
+        }
+    }
+
+    pub fn create_session(&self, mode: AckMode) -> Result<Session> {
+        self.touch()?;
+        let core = Arc::new(SessionCore::new(self.core.clone(), mode));
+        let mut sessions = lock(&self.sessions);
+        sessions.retain(|s| !s.is_closed());
+        sessions.push(core.clone());
+        Ok(Session::new(core))
+    }
+
+    /// A temporary queue that lives as long as this connection; only this connection may
+    /// consume from it.
+    pub fn create_temporary_queue(&self) -> Result<Destination> {
+        self.create_temporary(DestinationKind::TemporaryQueue)
+    }
+
+    pub fn create_temporary_topic(&self) -> Result<Destination> {
+        self.create_temporary(DestinationKind::TemporaryTopic)
+    }
+
+    fn create_temporary(&self, kind: DestinationKind) -> Result<Destination> {
+        self.touch()?;
+        let dest = self.core.broker.create_temporary(kind, self.core.id);
+        lock(&self.temporaries).push(dest.clone());
+        Ok(dest)
+    }
+
+    /// Deletes a temporary destination this connection created. Refused while it has
+    /// consumers.
+    pub fn delete_temporary(&self, dest: &Destination) -> Result<()> {
+        self.check_open()?;
+        let mut temporaries = lock(&self.temporaries);
+        if !temporaries.contains(dest) {
+            return Err(Error::invalid_destination(format!("{dest} is not a temporary destination of this connection")));
+        }
+        if self.core.broker.temporary_in_use(dest) {
+            return Err(Error::illegal_state(format!("{dest} still has consumers")));
+        }
+        self.core.broker.delete_temporary(dest)?;
+        temporaries.retain(|d| d != dest);
+        Ok(())
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.core.closed.load(Ordering::Acquire)
+    }
+
+    /// The broker-wide identity of this connection (what noLocal compares).
+    pub fn id(&self) -> u64 {
+        self.core.id
+    }
+
+    /// Closes every session (returning what they held unacknowledged), deletes the
+    /// temporary destinations and frees the client ID. Closing twice is harmless.
+    pub fn close(&self) {
+        if self.core.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let sessions = std::mem::take(&mut *lock(&self.sessions));
+        for s in sessions {
+            s.close();
+        }
+        for dest in std::mem::take(&mut *lock(&self.temporaries)) {
+            let _ = self.core.broker.delete_temporary(&dest);
+        }
+        if let Some(id) = lock(&self.core.client_id).take() {
+            self.core.broker.release_client_id(&id);
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

@@ -1,0 +1,114 @@
+//! What the broker writes down, behind a trait.
+//!
+//! The broker describes every durable change as a list of [`Op`]s and hands each list to
+//! [`Journal::write`] as one atomic unit: a send, a commit, an acknowledgement. A journal
+//! returns only once the unit is as durable as its sync policy promises, and may merge
+//! concurrent units into one storage transaction (group commit). On start the broker
+//! reads everything back with [`Journal::recover`].
+//!
+//! [`MemoryJournal`] keeps nothing: the broker then lives in memory only.
+
+use std::sync::Arc;
+
+use crate::message::Message;
+
+/// A durable store of messages: a queue, or a durable subscription's queue. Journals
+/// treat the key as opaque.
+pub type StoreKey = Arc<str>;
+
+/// One durable change.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// A persistent message, stored once however many stores reference it.
+    AddMessage { key: u64, message: Arc<Message> },
+    /// The message `key` now sits in `store`.
+    Enqueue { store: StoreKey, key: u64 },
+    /// The message `key` left `store` (acknowledged, expired, moved). A message no store
+    /// references any more is gone.
+    Remove { store: StoreKey, key: u64 },
+    /// The message `key` in `store` has been delivered `count` times.
+    SetDeliveryCount { store: StoreKey, key: u64, count: u32 },
+    /// A durable subscription was created (or replaced).
+    AddSubscription(SubscriptionRecord),
+    /// A durable subscription and every message reference it holds are gone.
+    RemoveSubscription { store: StoreKey },
+}
+
+/// A durable subscription as the journal keeps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubscriptionRecord {
+    pub store: StoreKey,
+    pub client_id: Option<String>,
+    pub name: String,
+    pub topic: String,
+    pub selector: Option<String>,
+    pub no_local: bool,
+    pub shared: bool,
+}
+
+/// A message reference as recovered at start.
+#[derive(Clone, Debug)]
+pub struct RecoveredEntry {
+    pub store: StoreKey,
+    pub key: u64,
+    pub delivery_count: u32,
+}
+
+/// Everything a journal holds, read back at start.
+#[derive(Clone, Debug, Default)]
+pub struct Recovered {
+    pub subscriptions: Vec<SubscriptionRecord>,
+    /// Messages by key.
+    pub messages: Vec<(u64, Arc<Message>)>,
+    /// References in the order they were enqueued.
+    pub entries: Vec<RecoveredEntry>,
+}
+
+/// Failures of a journal; the broker maps them onto [`crate::Error`] once.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("journal storage failed: {0}")]
+    Storage(String),
+    #[error("journal is full: {0}")]
+    Full(String),
+}
+
+impl From<Error> for crate::Error {
+    fn from(e: Error) -> crate::Error {
+        let kind = match e {
+            Error::Storage(_) => crate::ErrorKind::Io,
+            Error::Full(_) => crate::ErrorKind::ResourceAllocation,
+        };
+        crate::Error::new(kind, e.to_string())
+    }
+}
+
+/// Durable storage for a broker.
+pub trait Journal: Send + Sync + 'static {
+    /// False for a journal that keeps nothing; the broker then skips building ops.
+    fn is_durable(&self) -> bool;
+
+    /// Applies `ops` atomically and durably. Blocks until done.
+    fn write(&self, ops: Vec<Op>) -> Result<(), Error>;
+
+    /// Reads back what the journal holds.
+    fn recover(&self) -> Result<Recovered, Error>;
+}
+
+/// A journal that keeps nothing: an in-memory broker.
+#[derive(Debug, Default)]
+pub struct MemoryJournal;
+
+impl Journal for MemoryJournal {
+    fn is_durable(&self) -> bool {
+        false
+    }
+
+    fn write(&self, _ops: Vec<Op>) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn recover(&self) -> Result<Recovered, Error> {
+        Ok(Recovered::default())
+    }
+}

@@ -1,0 +1,380 @@
+//! Sessions: acknowledgement modes, local transactions, and what a session holds
+//! unacknowledged.
+//!
+//! A session's state sits behind its own mutex, which is uncontended in a well-behaved
+//! JMS application (a session belongs to one thread) and keeps a misbehaving one safe.
+//! A blocked `receive` waits on its consumer's inbox, never on the session lock.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::broker::{now_millis, Broker};
+use crate::destination::Destination;
+use crate::error::{Error, ErrorKind, Result};
+use crate::message::{Delivery, Message};
+use crate::queue::{lock, ConsumerLink, Entry, MessageQueue};
+use crate::topic::Subscription;
+
+/// How a session acknowledges what it receives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AckMode {
+    /// Each message is acknowledged as `receive` returns it.
+    Auto,
+    /// `acknowledge()` acknowledges everything the session has received.
+    Client,
+    /// Like `Auto`; duplicates after a failure are allowed.
+    DupsOk,
+    /// Sends and receives take effect on `commit()`, are undone on `rollback()`.
+    Transacted,
+}
+
+impl AckMode {
+    /// The `javax.jms.Session` constants: 0 transacted, 1 auto, 2 client, 3 dups-ok.
+    pub fn from_jms(value: i32) -> Result<AckMode> {
+        match value {
+            0 => Ok(AckMode::Transacted),
+            1 => Ok(AckMode::Auto),
+            2 => Ok(AckMode::Client),
+            3 => Ok(AckMode::DupsOk),
+            other => Err(Error::invalid_argument(format!("{other} is not a JMS acknowledgement mode"))),
+        }
+    }
+
+    pub fn jms_value(self) -> i32 {
+        match self {
+            AckMode::Transacted => 0,
+            AckMode::Auto => 1,
+            AckMode::Client => 2,
+            AckMode::DupsOk => 3,
+        }
+    }
+}
+
+/// The state a connection shares with its sessions.
+pub(crate) struct ConnectionCore {
+    pub id: u64,
+    pub broker: Broker,
+    pub started: AtomicBool,
+    pub closed: AtomicBool,
+    pub client_id: Mutex<Option<String>>,
+    pub prefetch: u32,
+}
+
+pub(crate) struct ConsumerCore {
+    pub link: Arc<ConsumerLink>,
+    pub queue: Arc<MessageQueue>,
+    pub subscription: Option<Arc<Subscription>>,
+    pub prefetch: u32,
+    pub closed: AtomicBool,
+}
+
+pub(crate) struct SessionCore {
+    pub mode: AckMode,
+    pub connection: Arc<ConnectionCore>,
+    state: Mutex<SessionState>,
+}
+
+#[derive(Default)]
+struct SessionState {
+    closed: bool,
+    /// Delivered to the application and not yet acknowledged (CLIENT and transacted).
+    unacked: Vec<(Arc<MessageQueue>, Entry)>,
+    /// Sends held until commit (transacted).
+    pending: Vec<(Destination, Arc<Message>)>,
+    consumers: Vec<Arc<ConsumerCore>>,
+}
+
+impl SessionCore {
+    pub fn new(connection: Arc<ConnectionCore>, mode: AckMode) -> SessionCore {
+        SessionCore { mode, connection, state: Mutex::default() }
+    }
+
+    pub fn broker(&self) -> &Broker {
+        &self.connection.broker
+    }
+
+    pub fn check_open(&self) -> Result<()> {
+        if lock(&self.state).closed || self.connection.closed.load(Ordering::Acquire) {
+            return Err(Error::closed("session"));
+        }
+        Ok(())
+    }
+
+    pub fn add_consumer(&self, consumer: Arc<ConsumerCore>) -> Result<()> {
+        let mut state = lock(&self.state);
+        if state.closed {
+            drop(state);
+            self.detach(&consumer);
+            return Err(Error::closed("session"));
+        }
+        state.consumers.push(consumer);
+        Ok(())
+    }
+
+    pub fn consumers(&self) -> Vec<Arc<ConsumerCore>> {
+        lock(&self.state).consumers.clone()
+    }
+
+    // ---- sending ----
+
+    pub fn send(&self, destination: Destination, message: Arc<Message>) -> Result<()> {
+        if self.mode == AckMode::Transacted {
+            let mut state = lock(&self.state);
+            if state.closed {
+                return Err(Error::closed("session"));
+            }
+            state.pending.push((destination, message));
+            return Ok(());
+        }
+        self.check_open()?;
+        self.broker().apply(vec![(destination, message)], Vec::new(), self.connection.id)
+    }
+
+    // ---- receiving ----
+
+    /// Waits for the consumer's next message until `deadline` (`None`: forever). With
+    /// `deadline` in the past this is receiveNoWait.
+    pub fn receive(&self, consumer: &ConsumerCore, deadline: Option<Instant>) -> Result<Option<Delivery>> {
+        let link = &consumer.link;
+        let pull = consumer.prefetch == 0;
+        let refill_at = (consumer.prefetch / 4).max(1);
+        let mut filled = false;
+        loop {
+            if consumer.closed.load(Ordering::Acquire) {
+                return Err(Error::closed("consumer"));
+            }
+            self.check_open()?;
+            let started = self.connection.started.load(Ordering::Acquire);
+            let now = now_millis();
+            let mut expired = Vec::new();
+            let mut got = None;
+            let mut refill = false;
+            {
+                let mut inbox = link.inbox();
+                if started {
+                    while let Some(entry) = inbox.buf.pop_front() {
+                        if !pull {
+                            inbox.credit += 1;
+                        }
+                        if entry.message.is_expired_at(now) {
+                            expired.push(entry);
+                        } else {
+                            got = Some(entry);
+                            break;
+                        }
+                    }
+                    refill = inbox.credit >= refill_at;
+                }
+                if got.is_none() && pull && started && inbox.credit == 0 {
+                    inbox.credit = 1;
+                }
+            }
+            self.broker().expire(&consumer.queue, expired);
+            if let Some(entry) = got {
+                if refill && consumer.queue.has_ready() {
+                    self.fill(consumer, now);
+                }
+                return self.deliver(consumer, entry).map(Some);
+            }
+            if started && !filled {
+                // Always look in the queue itself before sleeping: a message may have
+                // been stored there while this consumer had no credit.
+                filled = true;
+                self.fill(consumer, now);
+                continue;
+            }
+            let mut inbox = link.inbox();
+            if inbox.closed {
+                return Err(Error::closed("consumer"));
+            }
+            if (!inbox.buf.is_empty() && self.connection.started.load(Ordering::Acquire)) || inbox.poked {
+                inbox.poked = false;
+                filled = false;
+                continue;
+            }
+            let timed_out = match deadline {
+                None => {
+                    drop(link.cond.wait(inbox).unwrap_or_else(|p| p.into_inner()));
+                    false
+                }
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        drop(inbox);
+                        true
+                    } else {
+                        drop(link.cond.wait_timeout(inbox, deadline - now).unwrap_or_else(|p| p.into_inner()));
+                        false
+                    }
+                }
+            };
+            if timed_out {
+                if pull {
+                    // Withdraw the credit; a message that slipped in meanwhile is still ours.
+                    let mut inbox = link.inbox();
+                    match inbox.buf.pop_front() {
+                        Some(entry) if started => {
+                            drop(inbox);
+                            return self.deliver(consumer, entry).map(Some);
+                        }
+                        Some(entry) => inbox.buf.push_front(entry),
+                        None => {}
+                    }
+                    inbox.credit = 0;
+                }
+                return Ok(None);
+            }
+            filled = false;
+        }
+    }
+
+    fn fill(&self, consumer: &ConsumerCore, now: i64) {
+        let expired = consumer.queue.fill(&consumer.link, now);
+        self.broker().expire(&consumer.queue, expired);
+    }
+
+    /// Hands an entry to the application, acknowledging it at once in the automatic
+    /// modes.
+    fn deliver(&self, consumer: &ConsumerCore, mut entry: Entry) -> Result<Delivery> {
+        entry.deliveries += 1;
+        let delivery = Delivery::new(entry.message.clone(), entry.deliveries);
+        match self.mode {
+            AckMode::Auto | AckMode::DupsOk => {
+                self.broker().apply(Vec::new(), vec![(consumer.queue.clone(), entry)], self.connection.id)?;
+            }
+            AckMode::Client | AckMode::Transacted => {
+                lock(&self.state).unacked.push((consumer.queue.clone(), entry));
+            }
+        }
+        Ok(delivery)
+    }
+
+    // ---- acknowledging and transactions ----
+
+    /// CLIENT_ACKNOWLEDGE: acknowledges every message the session has received. In the
+    /// other modes there is nothing to do.
+    pub fn acknowledge(&self) -> Result<()> {
+        self.check_open()?;
+        if self.mode != AckMode::Client {
+            return Ok(());
+        }
+        let acks = std::mem::take(&mut lock(&self.state).unacked);
+        if acks.is_empty() {
+            return Ok(());
+        }
+        self.broker().apply(Vec::new(), acks, self.connection.id)
+    }
+
+    pub fn commit(&self) -> Result<()> {
+        self.check_open()?;
+        if self.mode != AckMode::Transacted {
+            return Err(Error::illegal_state("commit() needs a transacted session"));
+        }
+        let (sends, acks) = {
+            let mut state = lock(&self.state);
+            (std::mem::take(&mut state.pending), std::mem::take(&mut state.unacked))
+        };
+        let redeliver: Vec<(Arc<MessageQueue>, Entry)> = acks.clone();
+        if let Err(e) = self.broker().apply(sends, acks, self.connection.id) {
+            self.return_to_queues(redeliver);
+            return Err(Error::new(
+                ErrorKind::TransactionRolledBack,
+                format!("the transaction was rolled back because the commit failed: {e}"),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn rollback(&self) -> Result<()> {
+        self.check_open()?;
+        if self.mode != AckMode::Transacted {
+            return Err(Error::illegal_state("rollback() needs a transacted session"));
+        }
+        lock(&self.state).pending.clear();
+        self.redeliver_all();
+        Ok(())
+    }
+
+    /// Stops delivery and starts again with the oldest unacknowledged message.
+    pub fn recover(&self) -> Result<()> {
+        self.check_open()?;
+        if self.mode == AckMode::Transacted {
+            return Err(Error::illegal_state("recover() cannot be called on a transacted session; use rollback()"));
+        }
+        self.redeliver_all();
+        Ok(())
+    }
+
+    /// Returns what the session's consumers hold undelivered and what the application
+    /// holds unacknowledged, so delivery restarts in order from the oldest.
+    fn redeliver_all(&self) {
+        let (consumers, unacked) = {
+            let mut state = lock(&self.state);
+            (state.consumers.clone(), std::mem::take(&mut state.unacked))
+        };
+        for consumer in &consumers {
+            let undelivered: Vec<Entry> = {
+                let mut inbox = consumer.link.inbox();
+                let taken: Vec<Entry> = inbox.buf.drain(..).collect();
+                if consumer.prefetch > 0 {
+                    inbox.credit += taken.len() as u32;
+                }
+                taken
+            };
+            consumer.queue.give_back(undelivered);
+        }
+        self.return_to_queues(unacked);
+    }
+
+    fn return_to_queues(&self, entries: Vec<(Arc<MessageQueue>, Entry)>) {
+        let mut by_queue: HashMap<*const MessageQueue, (Arc<MessageQueue>, Vec<Entry>)> = HashMap::new();
+        for (queue, entry) in entries {
+            by_queue.entry(Arc::as_ptr(&queue)).or_insert_with(|| (queue, Vec::new())).1.push(entry);
+        }
+        for (_, (queue, entries)) in by_queue {
+            self.broker().redeliver(&queue, entries);
+        }
+    }
+
+    // ---- closing ----
+
+    pub fn close_consumer(&self, consumer: &Arc<ConsumerCore>) {
+        lock(&self.state).consumers.retain(|c| !Arc::ptr_eq(c, consumer));
+        self.detach(consumer);
+    }
+
+    fn detach(&self, consumer: &ConsumerCore) {
+        if consumer.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        consumer.queue.remove_consumer(&consumer.link);
+        consumer.link.wake();
+        if let Some(sub) = &consumer.subscription {
+            self.broker().consumer_left(sub);
+        }
+    }
+
+    /// Closes the session: pending sends are discarded and everything unacknowledged goes
+    /// back for redelivery.
+    pub fn close(&self) {
+        let (consumers, unacked) = {
+            let mut state = lock(&self.state);
+            if state.closed {
+                return;
+            }
+            state.closed = true;
+            state.pending.clear();
+            (std::mem::take(&mut state.consumers), std::mem::take(&mut state.unacked))
+        };
+        for consumer in &consumers {
+            self.detach(consumer);
+        }
+        self.return_to_queues(unacked);
+    }
+
+    pub fn is_closed(&self) -> bool {
+        lock(&self.state).closed
+    }
+}
