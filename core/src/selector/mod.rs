@@ -19,6 +19,8 @@ mod expr;
 mod lexer;
 mod like;
 mod parser;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::sync::Arc;
