@@ -29,6 +29,7 @@ use super::{Filterable, Operand};
 pub(crate) type Truth = Option<bool>;
 
 impl Ident {
+    #[inline]
     fn lookup<'a>(&self, message: &'a dyn Filterable) -> Option<Operand<'a>> {
         match self {
             Ident::Header(field) => message.header(*field),
@@ -69,6 +70,9 @@ impl Expr {
                 let left = left.value(m)?;
                 let right = right.value(m)?;
                 Some(compare(*op, &left, &right))
+            }
+            Expr::CompareLiteral { op, ident, literal } => {
+                Some(compare(*op, &ident.lookup(m)?, &literal.operand()))
             }
             Expr::Between { value, low, high, negated } => {
                 // `v BETWEEN a AND b` is `a <= v AND v <= b`, with UNKNOWN flowing through
@@ -141,6 +145,7 @@ fn compare_nullable(op: CmpOp, left: Option<&Operand<'_>>, right: Option<&Operan
 
 /// Compares two present values. Unlike types are FALSE whatever the operator, `<>`
 /// included: the spec makes the comparison false, not its negation true.
+#[inline]
 fn compare(op: CmpOp, left: &Operand<'_>, right: &Operand<'_>) -> bool {
     match (left, right) {
         (Operand::Long(a), Operand::Long(b)) => ordered(op, a.cmp(b)),

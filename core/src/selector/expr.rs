@@ -19,6 +19,13 @@ pub(crate) enum Expr {
         left: Box<Expr>,
         right: Box<Expr>,
     },
+    /// `identifier op literal` (or the mirror image), by far the most common comparison,
+    /// kept apart so evaluation skips the generic operand path.
+    CompareLiteral {
+        op: CmpOp,
+        ident: Ident,
+        literal: Literal,
+    },
     /// `value [NOT] BETWEEN low AND high`, kept whole so `value` is looked up once.
     Between {
         value: Box<Expr>,
@@ -108,6 +115,17 @@ impl CmpOp {
     /// Whether the operator orders its operands, which strings and booleans do not allow.
     pub(crate) fn is_ordering(self) -> bool {
         !matches!(self, CmpOp::Eq | CmpOp::Ne)
+    }
+
+    /// The operator with its operands swapped: `a < b` is `b > a`.
+    pub(crate) fn mirrored(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            same => same,
+        }
     }
 
     pub(crate) fn symbol(self) -> &'static str {

@@ -255,7 +255,15 @@ impl<'s> Parser<'s> {
             let right = self.additive()?;
             check_comparison(op, &left, &right, op_pos)?;
             let depth = left.depth.max(right.depth) + 1;
-            let expr = Expr::Compare { op, left: Box::new(left.expr), right: Box::new(right.expr) };
+            let expr = match (left.expr, right.expr) {
+                (Expr::Ident(ident), Expr::Lit(literal)) => {
+                    Expr::CompareLiteral { op, ident, literal }
+                }
+                (Expr::Lit(literal), Expr::Ident(ident)) => {
+                    Expr::CompareLiteral { op: op.mirrored(), ident, literal }
+                }
+                (l, r) => Expr::Compare { op, left: Box::new(l), right: Box::new(r) },
+            };
             node(expr, Ty::Bool, left.pos, depth)?
         } else {
             let negated = self.peek_kw(Keyword::Not);
