@@ -22,11 +22,11 @@ mod parser;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 pub use cache::SelectorCache;
-use std::borrow::Cow;
 
 /// A value a selector identifier resolves to. Integer property types widen to `Long`,
 /// `float` to `Double`; `char` and `byte[]` never reach a selector.

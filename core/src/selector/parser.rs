@@ -3,9 +3,11 @@
 //!
 //! Besides building the [`Expr`], the parser tracks the static type of every
 //! sub-expression. Identifiers have no type until a message supplies a value, but
-//! literals and operators do, so misuse the spec calls invalid (`'a' + 1`, `TRUE > 3`,
-//! `'x' BETWEEN 1 AND 2`, a bare `5` as the whole selector) is rejected here with a
-//! position instead of quietly never matching.
+//! literals and operators do, so misuse the spec's grammar does not allow (`'a' + 1`,
+//! `TRUE > 3`, `'a' = 1`, `'x' BETWEEN 1 AND 2`, a bare `5` as the whole selector) is
+//! rejected here with a position instead of quietly never matching. Where an identifier
+//! is involved the same misuse can only be seen at evaluation, which makes it FALSE or
+//! UNKNOWN (see `eval`).
 
 use std::mem;
 
