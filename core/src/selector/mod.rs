@@ -1,10 +1,32 @@
-//! Message selectors: the JMS SQL-92 subset, parsed once per consumer and evaluated on
-//! the delivery path.
+//! Message selectors: the JMS 2.0 / Jakarta Messaging 3.1 SQL-92 subset, parsed once per
+//! consumer and evaluated on the delivery path.
+//!
+//! This module owns the whole selector language: tokenizing (`lexer`), parsing with type
+//! checks of literals (`parser`), the expression tree (`expr`), `LIKE` patterns (`like`),
+//! evaluation in three-valued logic (`eval`, whose doc lists the choices made where the
+//! spec is loose) and a cache of parsed selectors ([`SelectorCache`]).
 //!
 //! The selector sees a message only through [`Filterable`], so it depends on nothing
 //! else in the crate.
+//!
+//! Identifiers resolve when parsing: exactly `JMSDeliveryMode`, `JMSPriority`,
+//! `JMSMessageID`, `JMSTimestamp`, `JMSCorrelationID` and `JMSType` are headers; every
+//! other name, `JMSX...` and the other `JMS...` names included, is a property.
+
+mod cache;
+mod eval;
+mod expr;
+mod lexer;
+mod like;
+mod parser;
+#[cfg(test)]
+mod tests;
 
 use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+pub use cache::SelectorCache;
 
 /// A value a selector identifier resolves to. Integer property types widen to `Long`,
 /// `float` to `Double`; `char` and `byte[]` never reach a selector.
@@ -53,17 +75,29 @@ impl From<Error> for crate::Error {
     }
 }
 
-/// A parsed selector.
-#[derive(Clone, Debug)]
+/// A parsed selector. Cloning is cheap: clones share the parsed form.
+#[derive(Clone)]
 pub struct Selector {
-    text: String,
+    inner: Arc<Parsed>,
+}
+
+struct Parsed {
+    text: Box<str>,
+    expr: expr::Expr,
+}
+
+impl fmt::Debug for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Selector").field(&self.text()).finish()
+    }
 }
 
 impl Selector {
     /// Parses a selector. An empty or whitespace-only text is not a selector at all; the
     /// caller treats it as "select everything" (see [`Selector::parse_optional`]).
     pub fn parse(text: &str) -> Result<Selector, Error> {
-        Err(Error { position: 0, message: format!("selectors are not supported yet: {text}") })
+        let expr = parser::parse(text)?;
+        Ok(Selector { inner: Arc::new(Parsed { text: text.into(), expr }) })
     }
 
     /// `None` for an absent, empty or whitespace-only selector, which selects everything.
@@ -75,11 +109,19 @@ impl Selector {
     }
 
     pub fn text(&self) -> &str {
-        &self.text
+        &self.inner.text
     }
 
-    /// True only when the selector evaluates to TRUE for this message.
-    pub fn matches(&self, _message: &dyn Filterable) -> bool {
-        false
+    /// True only when the selector evaluates to TRUE for this message; FALSE and UNKNOWN
+    /// both leave the message out.
+    pub fn matches(&self, message: &dyn Filterable) -> bool {
+        self.evaluate(message) == Some(true)
+    }
+
+    /// The selector's three-valued result: `Some(true)` TRUE, `Some(false)` FALSE, `None`
+    /// UNKNOWN. Only [`Selector::matches`] matters for delivery; this tells the two ways of
+    /// not matching apart.
+    pub fn evaluate(&self, message: &dyn Filterable) -> Option<bool> {
+        self.inner.expr.test(message)
     }
 }
