@@ -254,6 +254,37 @@ impl Delivery {
         self.delivery_count > 1
     }
 
+    /// Encodes the message and this delivery's count as MessagePack: how a delivery
+    /// crosses the wire and the language bindings, in one piece.
+    pub fn encode(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            message: &'a Message,
+            delivery_count: u32,
+        }
+        rmp_serde::to_vec(&Wire { message: &self.message, delivery_count: self.delivery_count })
+            .expect("a Delivery always serializes")
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Delivery> {
+        #[derive(Deserialize)]
+        struct Wire {
+            message: Message,
+            delivery_count: u32,
+        }
+        let wire: Wire = rmp_serde::from_slice(bytes)
+            .map_err(|e| Error::message_format(format!("not an encoded delivery: {e}")))?;
+        Ok(Delivery::new(Arc::new(wire.message), wire.delivery_count))
+    }
+
+    /// A property as the application reads it, including `JMSXDeliveryCount`.
+    pub fn property(&self, name: &str) -> Option<Value> {
+        if name == "JMSXDeliveryCount" {
+            return Some(Value::Int(self.delivery_count.min(i32::MAX as u32) as i32));
+        }
+        self.message.property(name).cloned()
+    }
+
     /// The message, copied only when another holder still shares it.
     pub fn into_message(self) -> Message {
         Arc::try_unwrap(self.message).unwrap_or_else(|shared| (*shared).clone())
