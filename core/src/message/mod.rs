@@ -277,14 +277,6 @@ impl Delivery {
         Ok(Delivery::new(Arc::new(wire.message), wire.delivery_count))
     }
 
-    /// A property as the application reads it, including `JMSXDeliveryCount`.
-    pub fn property(&self, name: &str) -> Option<Value> {
-        if name == "JMSXDeliveryCount" {
-            return Some(Value::Int(self.delivery_count.min(i32::MAX as u32) as i32));
-        }
-        self.message.property(name).cloned()
-    }
-
     /// The message, copied only when another holder still shares it.
     pub fn into_message(self) -> Message {
         Arc::try_unwrap(self.message).unwrap_or_else(|shared| (*shared).clone())
