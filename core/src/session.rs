@@ -73,6 +73,8 @@ pub(crate) struct ConsumerCore {
 pub(crate) struct SessionCore {
     pub mode: AckMode,
     pub connection: Arc<ConnectionCore>,
+    /// Mirrors `SessionState::closed` for the lock-free check on every call.
+    closed: AtomicBool,
     state: Mutex<SessionState>,
 }
 
@@ -88,7 +90,7 @@ struct SessionState {
 
 impl SessionCore {
     pub fn new(connection: Arc<ConnectionCore>, mode: AckMode) -> SessionCore {
-        SessionCore { mode, connection, state: Mutex::default() }
+        SessionCore { mode, connection, closed: AtomicBool::new(false), state: Mutex::default() }
     }
 
     pub fn broker(&self) -> &Broker {
@@ -96,7 +98,7 @@ impl SessionCore {
     }
 
     pub fn check_open(&self) -> Result<()> {
-        if lock(&self.state).closed || self.connection.closed.load(Ordering::Acquire) {
+        if self.closed.load(Ordering::Acquire) || self.connection.closed.load(Ordering::Acquire) {
             return Err(Error::closed("session"));
         }
         Ok(())
@@ -129,7 +131,7 @@ impl SessionCore {
             return Ok(());
         }
         self.check_open()?;
-        self.broker().apply(vec![(destination, message)], Vec::new(), self.connection.id)
+        self.broker().send(&destination, message, self.connection.id)
     }
 
     // ---- receiving ----
@@ -241,9 +243,7 @@ impl SessionCore {
         entry.deliveries += 1;
         let delivery = Delivery::new(entry.message.clone(), entry.deliveries);
         match self.mode {
-            AckMode::Auto | AckMode::DupsOk => {
-                self.broker().apply(Vec::new(), vec![(consumer.queue.clone(), entry)], self.connection.id)?;
-            }
+            AckMode::Auto | AckMode::DupsOk => self.broker().acknowledge(&consumer.queue, entry)?,
             AckMode::Client | AckMode::Transacted => {
                 lock(&self.state).unacked.push((consumer.queue.clone(), entry));
             }
@@ -365,6 +365,7 @@ impl SessionCore {
                 return;
             }
             state.closed = true;
+            self.closed.store(true, Ordering::Release);
             state.pending.clear();
             (std::mem::take(&mut state.consumers), std::mem::take(&mut state.unacked))
         };
@@ -375,6 +376,6 @@ impl SessionCore {
     }
 
     pub fn is_closed(&self) -> bool {
-        lock(&self.state).closed
+        self.closed.load(Ordering::Acquire)
     }
 }
