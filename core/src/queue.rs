@@ -165,6 +165,9 @@ struct State {
     /// Bumped whenever messages go back into the levels out of arrival order, which
     /// invalidates every consumer's scan position.
     epoch: u64,
+    /// Whether a message with an expiration may be waiting, so the periodic expiry scan
+    /// can skip queues where nothing expires.
+    may_expire: bool,
     deleted: bool,
 }
 
@@ -305,6 +308,7 @@ impl MessageQueue {
     }
 
     fn store(&self, state: &mut State, entry: Entry) {
+        state.may_expire |= entry.message.expiration != 0;
         state.levels[entry.level()].push_back(entry);
         state.ready += 1;
         self.ready_hint.store(state.ready, Ordering::Relaxed);
@@ -353,6 +357,7 @@ impl MessageQueue {
             return Vec::new();
         }
         for entry in entries {
+            state.may_expire |= entry.message.expiration != 0;
             let level = &mut state.levels[entry.level()];
             let at = level.partition_point(|e| e.seq < entry.seq);
             level.insert(at, entry);
@@ -464,17 +469,24 @@ impl MessageQueue {
     pub fn take_expired(&self, now: i64) -> Vec<Entry> {
         let mut expired = Vec::new();
         let mut state = self.state();
+        if !state.may_expire {
+            return expired;
+        }
         let mut removed = 0;
+        let mut remaining_expire = false;
         for level in state.levels.iter_mut() {
             level.retain(|e| {
                 let keep = !e.message.is_expired_at(now);
                 if !keep {
                     expired.push(e.clone());
                     removed += 1;
+                } else {
+                    remaining_expire |= e.message.expiration != 0;
                 }
                 keep
             });
         }
+        state.may_expire = remaining_expire;
         state.ready -= removed;
         self.ready_hint.store(state.ready, Ordering::Relaxed);
         expired
