@@ -18,7 +18,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::destination::Destination;
@@ -68,7 +68,11 @@ pub(crate) struct ConsumerLink {
     selector: Option<Selector>,
     pub inbox: Mutex<Inbox>,
     pub cond: Condvar,
+    /// Threads blocked on `cond`; changed only under the inbox lock, so a thread that
+    /// filled the inbox and then finds zero knows nobody needs a (costly) futex wake.
+    pub waiters: AtomicU32,
     wakeup: Mutex<Option<Wakeup>>,
+    has_wakeup: AtomicBool,
 }
 
 #[derive(Default)]
@@ -89,7 +93,9 @@ impl ConsumerLink {
             selector,
             inbox: Mutex::new(Inbox { credit, ..Inbox::default() }),
             cond: Condvar::new(),
+            waiters: AtomicU32::new(0),
             wakeup: Mutex::new(None),
+            has_wakeup: AtomicBool::new(false),
         }
     }
 
@@ -105,7 +111,9 @@ impl ConsumerLink {
     }
 
     pub fn set_wakeup(&self, wakeup: Option<Wakeup>) {
-        *lock(&self.wakeup) = wakeup;
+        let mut slot = lock(&self.wakeup);
+        self.has_wakeup.store(wakeup.is_some(), Ordering::Release);
+        *slot = wakeup;
     }
 
     /// Tells whoever waits on this consumer that something outside its inbox changed.
@@ -116,10 +124,14 @@ impl ConsumerLink {
 
     /// Tells whoever waits on this consumer that its inbox has something.
     pub fn wake(&self) {
-        self.cond.notify_all();
-        let hook = lock(&self.wakeup).clone();
-        if let Some(hook) = hook {
-            hook();
+        if self.waiters.load(Ordering::Acquire) > 0 {
+            self.cond.notify_all();
+        }
+        if self.has_wakeup.load(Ordering::Acquire) {
+            let hook = lock(&self.wakeup).clone();
+            if let Some(hook) = hook {
+                hook();
+            }
         }
     }
 }

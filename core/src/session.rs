@@ -149,7 +149,10 @@ impl SessionCore {
             }
             self.check_open()?;
             let started = self.connection.started.load(Ordering::Acquire);
-            let now = now_millis();
+            // Reading the clock costs more than the rest of a receive; only messages
+            // that can expire need it.
+            let mut clock = None;
+            let mut now = || *clock.get_or_insert_with(now_millis);
             let mut expired = Vec::new();
             let mut got = None;
             let mut refill = false;
@@ -160,7 +163,7 @@ impl SessionCore {
                         if !pull {
                             inbox.credit += 1;
                         }
-                        if entry.message.is_expired_at(now) {
+                        if entry.message.expiration != 0 && entry.message.is_expired_at(now()) {
                             expired.push(entry);
                         } else {
                             got = Some(entry);
@@ -176,7 +179,7 @@ impl SessionCore {
             self.broker().expire(&consumer.queue, expired);
             if let Some(entry) = got {
                 if refill && consumer.queue.has_ready() {
-                    self.fill(consumer, now);
+                    self.fill(consumer, now());
                 }
                 return self.deliver(consumer, entry).map(Some);
             }
@@ -184,7 +187,7 @@ impl SessionCore {
                 // Always look in the queue itself before sleeping: a message may have
                 // been stored there while this consumer had no credit.
                 filled = true;
-                self.fill(consumer, now);
+                self.fill(consumer, now());
                 continue;
             }
             let mut inbox = link.inbox();
@@ -198,7 +201,10 @@ impl SessionCore {
             }
             let timed_out = match deadline {
                 None => {
-                    drop(link.cond.wait(inbox).unwrap_or_else(|p| p.into_inner()));
+                    link.waiters.fetch_add(1, Ordering::AcqRel);
+                    let inbox = link.cond.wait(inbox).unwrap_or_else(|p| p.into_inner());
+                    link.waiters.fetch_sub(1, Ordering::AcqRel);
+                    drop(inbox);
                     false
                 }
                 Some(deadline) => {
@@ -207,7 +213,11 @@ impl SessionCore {
                         drop(inbox);
                         true
                     } else {
-                        drop(link.cond.wait_timeout(inbox, deadline - now).unwrap_or_else(|p| p.into_inner()));
+                        link.waiters.fetch_add(1, Ordering::AcqRel);
+                        let (inbox, _) =
+                            link.cond.wait_timeout(inbox, deadline - now).unwrap_or_else(|p| p.into_inner());
+                        link.waiters.fetch_sub(1, Ordering::AcqRel);
+                        drop(inbox);
                         false
                     }
                 }
