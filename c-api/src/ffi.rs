@@ -200,3 +200,49 @@ macro_rules! try_out {
 }
 
 pub(crate) use {ffi_boundary, opt_str, try_mut, try_out, try_ref, try_str};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{herald_error_free, herald_error_message, herald_error_status};
+
+    #[test]
+    fn a_panic_becomes_a_status_and_an_error_object() {
+        let mut err: *mut herald_error = std::ptr::null_mut();
+        let status = boundary(&mut err, || panic!("broken invariant"));
+        assert_eq!(status, herald_status::Panic);
+        assert_eq!(herald_error_status(err), herald_status::Panic);
+        let text = unsafe { CStr::from_ptr(herald_error_message(err)) }
+            .to_str()
+            .unwrap();
+        assert!(text.contains("broken invariant"), "{text}");
+        herald_error_free(err);
+    }
+
+    #[test]
+    fn outcomes_that_are_not_errors_leave_err_out_alone() {
+        let mut err: *mut herald_error = std::ptr::null_mut();
+        let status = boundary(&mut err, || Err(Failure::no_message()));
+        assert_eq!(status, herald_status::NoMessage);
+        assert!(err.is_null());
+        let status = boundary(&mut err, || Err(Failure::closed("session")));
+        assert_eq!(status, herald_status::IllegalState);
+        assert!(!err.is_null());
+        herald_error_free(err);
+    }
+
+    #[test]
+    fn strings_are_copied_with_a_nul_or_not_at_all() {
+        let mut buf = [b'x' as c_char; 4];
+        let mut len = 0usize;
+        let r = unsafe { write_string("abcd", buf.as_mut_ptr(), buf.len(), &mut len) };
+        assert_eq!(r.unwrap_err().status, herald_status::InsufficientSize);
+        assert_eq!(len, 4);
+        assert_eq!(buf[0], b'x' as c_char);
+        unsafe { write_string("abc", buf.as_mut_ptr(), buf.len(), &mut len) }.unwrap();
+        assert_eq!(
+            unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(),
+            "abc"
+        );
+    }
+}

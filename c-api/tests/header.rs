@@ -38,10 +38,7 @@ fn committed_header_matches_cbindgen_output() {
             .lines()
             .zip(generated.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(
-                || committed.lines().count().min(generated.lines().count()),
-                |i| i,
-            )
+            .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()))
             + 1;
         panic!(
             "c-api/include/herald.h differs from cbindgen's output (first at line {line}); \
