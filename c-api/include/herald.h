@@ -1429,6 +1429,10 @@ herald_status herald_producer_set_delivery_mode(herald_producer *producer,
                                                 uint32_t delivery_mode,
                                                 herald_error **err_out);
 
+/**
+ * Writes the delivery mode of later sends, a `HERALD_DELIVERY_MODE_*` value, to
+ * `*delivery_mode_out`.
+ */
 herald_status herald_producer_get_delivery_mode(const herald_producer *producer,
                                                 uint32_t *delivery_mode_out,
                                                 herald_error **err_out);
@@ -1441,6 +1445,9 @@ herald_status herald_producer_set_priority(herald_producer *producer,
                                            uint32_t priority,
                                            herald_error **err_out);
 
+/**
+ * Writes the priority of later sends (0 to 9) to `*priority_out`.
+ */
 herald_status herald_producer_get_priority(const herald_producer *producer,
                                            uint32_t *priority_out,
                                            herald_error **err_out);
@@ -1452,6 +1459,10 @@ herald_status herald_producer_set_time_to_live(herald_producer *producer,
                                                int64_t millis,
                                                herald_error **err_out);
 
+/**
+ * Writes the time to live of later sends, in milliseconds (0: never expires), to
+ * `*millis_out`.
+ */
 herald_status herald_producer_get_time_to_live(const herald_producer *producer,
                                                int64_t *millis_out,
                                                herald_error **err_out);
@@ -1464,6 +1475,9 @@ herald_status herald_producer_set_delivery_delay(herald_producer *producer,
                                                  int64_t millis,
                                                  herald_error **err_out);
 
+/**
+ * Writes the delivery delay of later sends, in milliseconds, to `*millis_out`.
+ */
 herald_status herald_producer_get_delivery_delay(const herald_producer *producer,
                                                  int64_t *millis_out,
                                                  herald_error **err_out);
