@@ -121,3 +121,77 @@ pub extern "system" fn Java_io_herald_jms_Native_release<'l>(mut env: EnvUnowned
 pub extern "system" fn Java_io_herald_jms_Native_liveCount<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>) -> jint {
     env.with_env(|_env| -> Result<jint, BindError> { ops::live_count() }).resolve::<ThrowJms>()
 }
+
+#[cfg(test)]
+mod tests {
+    use herald_core::client::{AckMode, ConnectOptions, Connection};
+    use herald_core::{Body, Destination, Message, MessageId, Value};
+
+    use crate::handle::{self, Handle, Object};
+    use crate::ops;
+
+    /// The exact bytes the Java codec (java/.../MessageCodec.java) writes and reads. If the
+    /// core's encoding changes, this fails and the Java codec must change with it.
+    #[test]
+    fn message_layout_is_what_the_java_codec_speaks() {
+        let mut m = Message::text("hi");
+        m.set_property("a", 1i32).unwrap();
+        m.reply_to = Some(Destination::queue("q"));
+        m.id = Some(MessageId(uuid::Uuid::nil()));
+        let mut expected = vec![0x9c, 0xc4, 0x10];
+        expected.extend([0u8; 16]);
+        expected.extend([0x00, 0xc0, 0x92, 0xa5]);
+        expected.extend(b"Queue");
+        expected.extend([0xa1, b'q', 0xc0, 0xaa]);
+        expected.extend(b"Persistent");
+        expected.extend([0x04, 0x00, 0x00, 0xc0, 0x91, 0x92, 0xa1, b'a', 0x81, 0xa3]);
+        expected.extend(b"Int");
+        expected.extend([0x01, 0x81, 0xa4]);
+        expected.extend(b"Text");
+        expected.extend([0xa2, b'h', b'i']);
+        assert_eq!(m.encode(), expected);
+
+        let map = Message::new(Body::Map(vec![
+            ("k".into(), Value::Bytes(vec![1, 200])),
+            ("c".into(), Value::Char('x')),
+            ("f".into(), Value::Float(1.5)),
+        ]));
+        let bytes = map.encode();
+        // Body: {"Map": [["k", {"Bytes": [1, 200]}], ["c", {"Char": "x"}], ["f", {"Float": f32}]]}
+        let tail: &[u8] = &[
+            0x81, 0xa3, b'M', b'a', b'p', 0x93, 0x92, 0xa1, b'k', 0x81, 0xa5, b'B', b'y', b't', b'e', b's', 0x92,
+            0x01, 0xcc, 0xc8, 0x92, 0xa1, b'c', 0x81, 0xa4, b'C', b'h', b'a', b'r', 0xa1, b'x', 0x92, 0xa1, b'f',
+            0x81, 0xa5, b'F', b'l', b'o', b'a', b't', 0xca, 0x3f, 0xc0, 0x00, 0x00,
+        ];
+        assert!(bytes.ends_with(tail), "{bytes:02x?}");
+        assert_eq!(Message::new(Body::Empty).encode().last(), Some(&b'y'), "unit variant as a string");
+    }
+
+    #[test]
+    fn handles_are_typed_and_released_once() {
+        let c = Connection::open("vm://jni-unit", &ConnectOptions::default()).unwrap();
+        let session = c.create_session(AckMode::Auto).unwrap();
+        let conn = handle::insert(Object::Connection(std::sync::Arc::new(c)));
+        let entry = handle::SessionEntry { session, doorbell: Default::default() };
+        let sess = handle::insert(Object::Session(std::sync::Arc::new(entry)));
+        assert!(handle::connection(conn).is_ok());
+        assert!(handle::session(conn).is_err(), "a connection handle is not a session handle");
+        assert!(handle::consumer(Handle(sess.0)).is_err());
+        assert!(handle::connection(Handle(12345)).is_err(), "an unknown handle is an error");
+        ops::release(sess).unwrap();
+        ops::release(sess).unwrap();
+        assert!(handle::session(sess).is_err(), "a released handle is gone");
+        ops::release(conn).unwrap();
+        assert!(handle::connection(conn).is_err());
+    }
+
+    #[test]
+    fn doorbell_wakes_and_times_out() {
+        let bell = std::sync::Arc::new(handle::Doorbell::default());
+        assert!(!bell.wait(std::time::Duration::from_millis(10)));
+        let b = bell.clone();
+        let t = std::thread::spawn(move || b.ring());
+        assert!(bell.wait(std::time::Duration::from_secs(5)));
+        t.join().unwrap();
+    }
+}
