@@ -1,6 +1,6 @@
 package io.herald.jms;
 
-import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -11,10 +11,31 @@ final class MsgPack {
     private MsgPack() {}
 
     static final class Writer {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        /** A plain growable buffer: ByteArrayOutputStream synchronizes every write. */
+        private final Buf out = new Buf();
+
+        private static final class Buf {
+            byte[] b = new byte[256];
+            int n;
+
+            void ensure(int more) {
+                if (n + more > b.length) b = Arrays.copyOf(b, Math.max(b.length * 2, n + more));
+            }
+
+            void write(int x) {
+                ensure(1);
+                b[n++] = (byte) x;
+            }
+
+            void write(byte[] src, int off, int len) {
+                ensure(len);
+                System.arraycopy(src, off, b, n, len);
+                n += len;
+            }
+        }
 
         byte[] toByteArray() {
-            return out.toByteArray();
+            return Arrays.copyOf(out.b, out.n);
         }
 
         void nil() {
@@ -113,9 +134,16 @@ final class MsgPack {
         /** A Rust {@code Vec<u8>} as serde writes it: an array of small integers. */
         void byteSeq(byte[] b) {
             arrayHeader(b.length);
+            out.ensure(2 * b.length);
+            byte[] dst = out.b;
+            int n = out.n;
             for (byte x : b) {
-                integer(x & 0xff);
+                if (x < 0) {
+                    dst[n++] = (byte) 0xcc;
+                }
+                dst[n++] = x;
             }
+            out.n = n;
         }
 
         void arrayHeader(int n) {
@@ -277,7 +305,16 @@ final class MsgPack {
             if (n > buf.length - pos) throw bad("byte array overruns the buffer");
             byte[] out = new byte[n];
             for (int i = 0; i < n; i++) {
-                out[i] = (byte) integer();
+                int x = pos < buf.length ? buf[pos] & 0xff : -1;
+                if (x >= 0 && x < 0x80) {
+                    out[i] = (byte) x;
+                    pos++;
+                } else if (x == 0xcc && pos + 1 < buf.length) {
+                    out[i] = buf[pos + 1];
+                    pos += 2;
+                } else {
+                    out[i] = (byte) integer();
+                }
             }
             return out;
         }
