@@ -3,10 +3,11 @@
 //! converts to the matching JMS exception in one switch.
 
 use std::any::Any;
+use std::sync::OnceLock;
 
 use herald_core::{Error, ErrorKind};
 use jni::errors::ErrorPolicy;
-use jni::objects::{JString, JThrowable, JValue};
+use jni::objects::{Global, JClass, JString, JThrowable, JValue};
 use jni::sys::jint;
 use jni::{jni_sig, jni_str, Env};
 
@@ -60,15 +61,28 @@ pub type BindResult<T> = Result<T, BindError>;
 /// and never aborts the JVM.
 pub struct ThrowJms;
 
+static EXCEPTION_CLASS: OnceLock<Global<JClass<'static>>> = OnceLock::new();
+
+/// `HeraldNativeException`, resolved once through the loader of the class whose native
+/// method first asks (`Native.init()` at load), then held for the life of the process.
+pub fn exception_class(env: &mut Env<'_>) -> jni::errors::Result<&'static Global<JClass<'static>>> {
+    if let Some(class) = EXCEPTION_CLASS.get() {
+        return Ok(class);
+    }
+    let local = env.find_class(jni_str!("io/herald/jms/HeraldNativeException"))?;
+    let global = env.new_global_ref(&local)?;
+    Ok(EXCEPTION_CLASS.get_or_init(|| global))
+}
+
 fn throw_native(env: &mut Env<'_>, kind: jint, message: &str) {
     if env.exception_check() {
         return;
     }
     let thrown = (|| -> jni::errors::Result<()> {
-        let class = env.find_class(jni_str!("io/herald/jms/HeraldNativeException"))?;
+        let class = exception_class(env)?;
         let text = JString::from_str(env, message)?;
         let obj = env.new_object(
-            &class,
+            class,
             jni_sig!((kind: jint, message: java.lang.String) -> void),
             &[JValue::Int(kind), JValue::Object(&text)],
         )?;

@@ -122,6 +122,17 @@ pub extern "system" fn Java_io_herald_jms_Native_liveCount<'l>(mut env: EnvUnown
     env.with_env(|_env| -> Result<jint, BindError> { ops::live_count() }).resolve::<ThrowJms>()
 }
 
+/// Called once from `Native`'s static initializer: resolves the classes the library uses
+/// (through the loader that loaded `Native`), so later calls never look them up.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_herald_jms_Native_init<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>) {
+    env.with_env(|env| -> Result<(), BindError> {
+        error::exception_class(env)?;
+        Ok(())
+    })
+    .resolve::<ThrowJms>()
+}
+
 #[cfg(test)]
 mod tests {
     use herald_core::client::{AckMode, ConnectOptions, Connection};

@@ -9,7 +9,11 @@ package io.herald.jms;
 final class Native {
     static {
         NativeLibrary.load();
+        init();
     }
+
+    /** Resolves, once, the Java classes the native side uses. */
+    private static native void init();
 
     private Native() {}
 
