@@ -245,6 +245,7 @@ impl SessionCore {
                 self.broker().apply(Vec::new(), vec![(consumer.queue.clone(), entry)], self.connection.id)?;
             }
             AckMode::Client | AckMode::Transacted => {
+                self.broker().record_delivery(&consumer.queue, &entry);
                 lock(&self.state).unacked.push((consumer.queue.clone(), entry));
             }
         }
