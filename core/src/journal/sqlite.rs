@@ -351,7 +351,11 @@ fn open_database(path: &Path, options: &SqliteOptions) -> Result<Connection, Her
         )));
     }
 
-    // Create or upgrade the schema, all or nothing.
+    // Create or upgrade the schema, all or nothing. A current database is not written
+    // to at all here.
+    if version == SCHEMA_VERSION {
+        return Ok(conn);
+    }
     let migrate = |conn: &mut Connection| -> Result<(), HeraldError> {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
