@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::destination::{Destination, DestinationKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{Journal, MemoryJournal, Op, StoreKey, SubscriptionRecord};
-use crate::message::{Message, MOVE_REASON_PROPERTY, ORIGINAL_DESTINATION_PROPERTY};
+use crate::message::{DeliveryMode, Message, MOVE_REASON_PROPERTY, ORIGINAL_DESTINATION_PROPERTY};
 use crate::queue::{lock, wake_all, Entry, MessageQueue, Placed};
 use crate::selector::Selector;
 use crate::topic::{Subscription, SubscriptionKind, Topic};
@@ -517,6 +517,28 @@ impl Broker {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Sends one message outside a transaction.
+    pub(crate) fn send(&self, dest: &Destination, message: Arc<Message>, origin: u64) -> Result<()> {
+        let journaled = self.journal().is_durable() && message.delivery_mode == DeliveryMode::Persistent;
+        if journaled || !dest.is_queue() || dest.is_temporary() {
+            return self.apply(vec![(dest.clone(), message)], Vec::new(), origin);
+        }
+        // The common case, a non-persistent message to a queue, without the batch
+        // machinery.
+        let key = self.shared.next_key.fetch_add(1, Ordering::Relaxed);
+        self.place(&self.queue(dest.name()), Entry::new(key, message, origin), now_millis());
+        Ok(())
+    }
+
+    /// Acknowledges one entry outside a transaction.
+    pub(crate) fn acknowledge(&self, queue: &Arc<MessageQueue>, entry: Entry) -> Result<()> {
+        if self.journal().is_durable() && queue.durable && entry.is_persistent() {
+            return self.apply(Vec::new(), vec![(queue.clone(), entry)], 0);
+        }
+        queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 

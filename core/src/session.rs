@@ -73,6 +73,8 @@ pub(crate) struct ConsumerCore {
 pub(crate) struct SessionCore {
     pub mode: AckMode,
     pub connection: Arc<ConnectionCore>,
+    /// Mirrors `SessionState::closed` for the lock-free check on every call.
+    closed: AtomicBool,
     state: Mutex<SessionState>,
 }
 
@@ -88,7 +90,7 @@ struct SessionState {
 
 impl SessionCore {
     pub fn new(connection: Arc<ConnectionCore>, mode: AckMode) -> SessionCore {
-        SessionCore { mode, connection, state: Mutex::default() }
+        SessionCore { mode, connection, closed: AtomicBool::new(false), state: Mutex::default() }
     }
 
     pub fn broker(&self) -> &Broker {
@@ -96,7 +98,7 @@ impl SessionCore {
     }
 
     pub fn check_open(&self) -> Result<()> {
-        if lock(&self.state).closed || self.connection.closed.load(Ordering::Acquire) {
+        if self.closed.load(Ordering::Acquire) || self.connection.closed.load(Ordering::Acquire) {
             return Err(Error::closed("session"));
         }
         Ok(())
@@ -129,7 +131,7 @@ impl SessionCore {
             return Ok(());
         }
         self.check_open()?;
-        self.broker().apply(vec![(destination, message)], Vec::new(), self.connection.id)
+        self.broker().send(&destination, message, self.connection.id)
     }
 
     // ---- receiving ----
@@ -147,7 +149,10 @@ impl SessionCore {
             }
             self.check_open()?;
             let started = self.connection.started.load(Ordering::Acquire);
-            let now = now_millis();
+            // Reading the clock costs more than the rest of a receive; only messages
+            // that can expire need it.
+            let mut clock = None;
+            let mut now = || *clock.get_or_insert_with(now_millis);
             let mut expired = Vec::new();
             let mut got = None;
             let mut refill = false;
@@ -158,7 +163,7 @@ impl SessionCore {
                         if !pull {
                             inbox.credit += 1;
                         }
-                        if entry.message.is_expired_at(now) {
+                        if entry.message.expiration != 0 && entry.message.is_expired_at(now()) {
                             expired.push(entry);
                         } else {
                             got = Some(entry);
@@ -174,7 +179,7 @@ impl SessionCore {
             self.broker().expire(&consumer.queue, expired);
             if let Some(entry) = got {
                 if refill && consumer.queue.has_ready() {
-                    self.fill(consumer, now);
+                    self.fill(consumer, now());
                 }
                 return self.deliver(consumer, entry).map(Some);
             }
@@ -182,7 +187,7 @@ impl SessionCore {
                 // Always look in the queue itself before sleeping: a message may have
                 // been stored there while this consumer had no credit.
                 filled = true;
-                self.fill(consumer, now);
+                self.fill(consumer, now());
                 continue;
             }
             let mut inbox = link.inbox();
@@ -196,7 +201,10 @@ impl SessionCore {
             }
             let timed_out = match deadline {
                 None => {
-                    drop(link.cond.wait(inbox).unwrap_or_else(|p| p.into_inner()));
+                    link.waiters.fetch_add(1, Ordering::AcqRel);
+                    let inbox = link.cond.wait(inbox).unwrap_or_else(|p| p.into_inner());
+                    link.waiters.fetch_sub(1, Ordering::AcqRel);
+                    drop(inbox);
                     false
                 }
                 Some(deadline) => {
@@ -205,7 +213,11 @@ impl SessionCore {
                         drop(inbox);
                         true
                     } else {
-                        drop(link.cond.wait_timeout(inbox, deadline - now).unwrap_or_else(|p| p.into_inner()));
+                        link.waiters.fetch_add(1, Ordering::AcqRel);
+                        let (inbox, _) =
+                            link.cond.wait_timeout(inbox, deadline - now).unwrap_or_else(|p| p.into_inner());
+                        link.waiters.fetch_sub(1, Ordering::AcqRel);
+                        drop(inbox);
                         false
                     }
                 }
@@ -241,9 +253,7 @@ impl SessionCore {
         entry.deliveries += 1;
         let delivery = Delivery::new(entry.message.clone(), entry.deliveries);
         match self.mode {
-            AckMode::Auto | AckMode::DupsOk => {
-                self.broker().apply(Vec::new(), vec![(consumer.queue.clone(), entry)], self.connection.id)?;
-            }
+            AckMode::Auto | AckMode::DupsOk => self.broker().acknowledge(&consumer.queue, entry)?,
             AckMode::Client | AckMode::Transacted => {
                 self.broker().record_delivery(&consumer.queue, &entry);
                 lock(&self.state).unacked.push((consumer.queue.clone(), entry));
@@ -366,6 +376,7 @@ impl SessionCore {
                 return;
             }
             state.closed = true;
+            self.closed.store(true, Ordering::Release);
             state.pending.clear();
             (std::mem::take(&mut state.consumers), std::mem::take(&mut state.unacked))
         };
@@ -376,6 +387,6 @@ impl SessionCore {
     }
 
     pub fn is_closed(&self) -> bool {
-        lock(&self.state).closed
+        self.closed.load(Ordering::Acquire)
     }
 }
