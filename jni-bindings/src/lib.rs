@@ -28,17 +28,17 @@ pub extern "system" fn Java_io_herald_jms_Native_connectionOpen<'l>(mut env: Env
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_connectionSetClientId<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, id: JString<'l>) -> () {
+pub extern "system" fn Java_io_herald_jms_Native_connectionSetClientId<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, id: JString<'l>) {
     env.with_env(|env| -> Result<(), BindError> { ops::connection_set_client_id(env, Handle(h), id) }).resolve::<ThrowJms>()
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_connectionStart<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong) -> () {
+pub extern "system" fn Java_io_herald_jms_Native_connectionStart<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong) {
     env.with_env(|_env| -> Result<(), BindError> { ops::connection_start(Handle(h)) }).resolve::<ThrowJms>()
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_connectionStop<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong) -> () {
+pub extern "system" fn Java_io_herald_jms_Native_connectionStop<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong) {
     env.with_env(|_env| -> Result<(), BindError> { ops::connection_stop(Handle(h)) }).resolve::<ThrowJms>()
 }
 
@@ -53,7 +53,7 @@ pub extern "system" fn Java_io_herald_jms_Native_connectionCreateTemporary<'l>(m
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_connectionDeleteTemporary<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, dest: JString<'l>) -> () {
+pub extern "system" fn Java_io_herald_jms_Native_connectionDeleteTemporary<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, dest: JString<'l>) {
     env.with_env(|env| -> Result<(), BindError> { ops::connection_delete_temporary(env, Handle(h), dest) }).resolve::<ThrowJms>()
 }
 
@@ -73,12 +73,12 @@ pub extern "system" fn Java_io_herald_jms_Native_sessionCreateBrowser<'l>(mut en
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_sessionUnsubscribe<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, name: JString<'l>) -> () {
+pub extern "system" fn Java_io_herald_jms_Native_sessionUnsubscribe<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, name: JString<'l>) {
     env.with_env(|env| -> Result<(), BindError> { ops::session_unsubscribe(env, Handle(h), name) }).resolve::<ThrowJms>()
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_sessionComplete<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, what: jint) -> () {
+pub extern "system" fn Java_io_herald_jms_Native_sessionComplete<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, what: jint) {
     env.with_env(|_env| -> Result<(), BindError> { ops::session_complete(Handle(h), what) }).resolve::<ThrowJms>()
 }
 
@@ -88,7 +88,7 @@ pub extern "system" fn Java_io_herald_jms_Native_sessionWait<'l>(mut env: EnvUno
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_sessionRing<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong) -> () {
+pub extern "system" fn Java_io_herald_jms_Native_sessionRing<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong) {
     env.with_env(|_env| -> Result<(), BindError> { ops::session_ring(Handle(h)) }).resolve::<ThrowJms>()
 }
 
@@ -103,7 +103,7 @@ pub extern "system" fn Java_io_herald_jms_Native_consumerReceive<'l>(mut env: En
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_consumerSetWakeup<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, session: jlong) -> () {
+pub extern "system" fn Java_io_herald_jms_Native_consumerSetWakeup<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, session: jlong) {
     env.with_env(|_env| -> Result<(), BindError> { ops::consumer_set_wakeup(Handle(h), Handle(session)) }).resolve::<ThrowJms>()
 }
 
@@ -113,7 +113,7 @@ pub extern "system" fn Java_io_herald_jms_Native_browserNext<'l>(mut env: EnvUno
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_release<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong) -> () {
+pub extern "system" fn Java_io_herald_jms_Native_release<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong) {
     env.with_env(|_env| -> Result<(), BindError> { ops::release(Handle(h)) }).resolve::<ThrowJms>()
 }
 

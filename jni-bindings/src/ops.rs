@@ -130,13 +130,14 @@ pub fn session_unsubscribe(env: &mut Env<'_>, h: Handle, name: JString<'_>) -> B
 pub fn session_complete(h: Handle, what: jint) -> BindResult<()> {
     let entry = handle::session(h)?;
     let s = &entry.session;
-    Ok(match what {
+    match what {
         0 => s.acknowledge()?,
         1 => s.commit()?,
         2 => s.rollback()?,
         3 => s.recover()?,
         other => return Err(BindError::invalid_argument(format!("unknown session operation {other}"))),
-    })
+    }
+    Ok(())
 }
 
 /// Blocks the session's delivery thread until a listening consumer may have a message,
