@@ -150,6 +150,16 @@ impl Broker {
         self.shared.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Shuts the broker down: the journal finishes the writes under way, closes its
+    /// database and releases the data directory, and the sweeper stops. Later durable
+    /// writes (persistent sends, their acknowledgements) fail with an IllegalState
+    /// error. Dropping the last handle does the same.
+    pub fn shutdown(&self) {
+        self.journal().close();
+        lock(&self.shared.timers.state).stopped = true;
+        self.shared.timers.cond.notify_all();
+    }
+
     fn journal(&self) -> &dyn Journal {
         &*self.shared.config.journal
     }
@@ -575,7 +585,7 @@ impl Broker {
                 .map(|e| Op::SetDeliveryCount { store: queue.key.clone(), key: e.key, count: e.deliveries })
                 .collect();
             if !ops.is_empty() {
-                if let Err(e) = self.journal().write(ops) {
+                if let Err(e) = self.journal().write_relaxed(ops) {
                     tracing::warn!(queue = %queue.key, cause = %e, "could not record delivery counts");
                 }
             }
@@ -584,6 +594,20 @@ impl Broker {
         if !dead.is_empty() {
             let target = self.shared.config.dead_letter_queue.clone();
             self.move_to(queue, dead, &target, "max-deliveries", false);
+        }
+    }
+
+    /// Records that `entry` has been handed to an application and not yet acknowledged,
+    /// so that after a crash it comes back with JMSRedelivered set. Written relaxed (no
+    /// fsync): it survives a killed process, and losing it to a power cut only costs
+    /// the flag.
+    pub(crate) fn record_delivery(&self, queue: &Arc<MessageQueue>, entry: &Entry) {
+        if !(self.journal().is_durable() && queue.durable && entry.is_persistent()) {
+            return;
+        }
+        let op = Op::SetDeliveryCount { store: queue.key.clone(), key: entry.key, count: entry.deliveries };
+        if let Err(e) = self.journal().write_relaxed(vec![op]) {
+            tracing::warn!(queue = %queue.key, cause = %e, "could not record a delivery");
         }
     }
 

@@ -255,6 +255,7 @@ impl SessionCore {
         match self.mode {
             AckMode::Auto | AckMode::DupsOk => self.broker().acknowledge(&consumer.queue, entry)?,
             AckMode::Client | AckMode::Transacted => {
+                self.broker().record_delivery(&consumer.queue, &entry);
                 lock(&self.state).unacked.push((consumer.queue.clone(), entry));
             }
         }

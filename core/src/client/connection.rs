@@ -2,8 +2,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::session::Session;
-use super::vm::{vm_broker, VmConfig};
-use crate::broker::{Broker, BrokerConfig};
+use super::vm::VmUrl;
+use crate::broker::Broker;
 use crate::destination::{Destination, DestinationKind};
 use crate::error::{Error, Result};
 use crate::queue::lock;
@@ -37,14 +37,11 @@ pub struct Connection {
 
 impl Connection {
     /// Connects to `vm://NAME` (a broker in this process, created on first use).
+    /// `vm://NAME?dataDir=PATH` keeps persistent messages in a SQLite journal in `PATH`
+    /// (`&sync=os` trades power-loss durability for speed); without `dataDir` the broker
+    /// lives in memory.
     pub fn open(url: &str, options: &ConnectOptions) -> Result<Connection> {
-        let Some(rest) = url.strip_prefix("vm://") else {
-            return Err(Error::invalid_argument(format!(
-                "unsupported URL \"{url}\": expected vm://NAME"
-            )));
-        };
-        let name = rest.split('?').next().unwrap_or_default();
-        let broker = vm_broker(name, || Ok(VmConfig { broker: BrokerConfig::default() }))?;
+        let broker = VmUrl::parse(url)?.broker()?;
         Connection::to_broker(&broker, options)
     }
 

@@ -7,8 +7,13 @@
 //! reads everything back with [`Journal::recover`].
 //!
 //! [`MemoryJournal`] keeps nothing: the broker then lives in memory only.
+//! [`SqliteJournal`] keeps everything in one SQLite database per data directory.
+
+mod sqlite;
 
 use std::sync::Arc;
+
+pub use sqlite::{SqliteJournal, SqliteOptions, SyncMode, DATABASE_FILE, LOCK_FILE, SCHEMA_VERSION};
 
 use crate::message::Message;
 
@@ -65,12 +70,15 @@ pub struct Recovered {
 }
 
 /// Failures of a journal; the broker maps them onto [`crate::Error`] once.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Error {
     #[error("journal storage failed: {0}")]
     Storage(String),
     #[error("journal is full: {0}")]
     Full(String),
+    /// The journal was closed (the broker shut down).
+    #[error("the journal is closed: the broker has shut down")]
+    Closed,
 }
 
 impl From<Error> for crate::Error {
@@ -78,6 +86,7 @@ impl From<Error> for crate::Error {
         let kind = match e {
             Error::Storage(_) => crate::ErrorKind::Io,
             Error::Full(_) => crate::ErrorKind::ResourceAllocation,
+            Error::Closed => crate::ErrorKind::IllegalState,
         };
         crate::Error::new(kind, e.to_string())
     }
@@ -91,8 +100,19 @@ pub trait Journal: Send + Sync + 'static {
     /// Applies `ops` atomically and durably. Blocks until done.
     fn write(&self, ops: Vec<Op>) -> Result<(), Error>;
 
+    /// Applies `ops` atomically, durably enough to survive the process being killed but
+    /// not necessarily a power loss: for bookkeeping whose loss is harmless, such as
+    /// delivery counts. Blocks until written. The default is [`Journal::write`].
+    fn write_relaxed(&self, ops: Vec<Op>) -> Result<(), Error> {
+        self.write(ops)
+    }
+
     /// Reads back what the journal holds.
     fn recover(&self) -> Result<Recovered, Error>;
+
+    /// Finishes the writes under way and releases the storage (files, locks); later
+    /// writes fail with [`Error::Closed`]. Closing twice is harmless.
+    fn close(&self) {}
 }
 
 /// A journal that keeps nothing: an in-memory broker.

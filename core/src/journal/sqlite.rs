@@ -1,0 +1,590 @@
+//! The SQLite journal: one database file, `herald.db`, per data directory.
+//!
+//! # Opening
+//!
+//! [`SqliteJournal::open`] takes an exclusive lock on `herald.lock` in the data
+//! directory (a second broker on the same directory is refused), then looks at the
+//! database before changing anything: a file that is not SQLite, is corrupt, belongs to
+//! another application or comes from a newer Herald is refused with an error naming it,
+//! and is never modified or deleted. Only then does it set the connection up (WAL
+//! journal, the `synchronous` level of the [`SyncMode`], foreign keys) and, inside one
+//! `BEGIN IMMEDIATE` transaction, create the schema (`core/sql/schema.sql`) or upgrade
+//! it one `user_version` at a time.
+//!
+//! # Group commit
+//!
+//! One writer thread owns the connection. [`Journal::write`] hands it a unit (the
+//! message bodies already encoded by the calling thread) and blocks until the unit is
+//! committed. The writer takes every unit waiting, applies them all in one SQLite
+//! transaction and commits once (one fsync), then wakes their writers: while one commit
+//! syncs, the next batch gathers, so throughput grows with the number of producers. When
+//! a commit fails (a full disk, the configured size limit), every unit of that batch
+//! fails with the error and nothing of it is kept; earlier commits are untouched.
+//!
+//! # Delivery counts
+//!
+//! Delivery counts go through [`Journal::write_relaxed`]: a batch holding only relaxed
+//! units commits with `synchronous=NORMAL`, which writes the WAL without an fsync. They
+//! survive a killed process (the OS has the data) and cost no disk flush; after a power
+//! loss the last counts may be lost, and such a message comes back as a first delivery.
+//!
+//! # Space
+//!
+//! Deleted rows free their pages, which later inserts reuse, so steady traffic does not
+//! grow the file. The database uses `auto_vacuum=INCREMENTAL`: when a drained backlog
+//! leaves many free pages, the writer gives them back to the file system a slice at a
+//! time while it is idle. The WAL is checkpointed automatically and truncated to
+//! [`WAL_SIZE_LIMIT`] bytes.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, TransactionBehavior};
+
+use super::{Error, Journal, Op, Recovered, RecoveredEntry, StoreKey, SubscriptionRecord};
+use crate::error::{Error as HeraldError, ErrorKind};
+use crate::message::Message;
+
+/// The database's file name inside a data directory.
+pub const DATABASE_FILE: &str = "herald.db";
+/// The lock file's name inside a data directory; a broker holds an exclusive lock on it.
+pub const LOCK_FILE: &str = "herald.lock";
+/// The schema version this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+/// `PRAGMA application_id` of a Herald journal: the ASCII bytes "HRLD".
+const APPLICATION_ID: i64 = 0x4852_4c44;
+const SCHEMA: &str = include_str!("../../sql/schema.sql");
+/// `MIGRATIONS[i]` upgrades schema version `i + 1` to `i + 2`.
+const MIGRATIONS: &[&str] = &[];
+/// The WAL file is truncated back to this size after a checkpoint.
+pub const WAL_SIZE_LIMIT: u64 = 16 << 20;
+/// The most units one commit takes.
+const MAX_BATCH: usize = 4096;
+/// How often the writer looks for free pages to give back.
+const VACUUM_EVERY: Duration = Duration::from_secs(2);
+/// Pages given back per incremental vacuum step.
+const VACUUM_STEP: i64 = 2048;
+
+/// How hard a commit works to be durable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SyncMode {
+    /// `synchronous=FULL`: a commit returns after the data is on stable storage (fsync).
+    /// Survives a process crash and a power loss or OS crash.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: a commit returns once the OS has the data. Survives a
+    /// process crash (kill -9), not a power loss or OS crash, which may lose the last
+    /// commits (never corrupting the database). Much faster on slow disks.
+    Os,
+}
+
+impl SyncMode {
+    /// Parses `full` or `os`, as written in a configuration file or a URL.
+    pub fn parse(text: &str) -> Result<SyncMode, HeraldError> {
+        match text.to_ascii_lowercase().as_str() {
+            "full" => Ok(SyncMode::Full),
+            "os" => Ok(SyncMode::Os),
+            _ => Err(HeraldError::new(
+                ErrorKind::InvalidArgument,
+                format!("sync mode \"{text}\" is neither \"full\" nor \"os\""),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncMode::Full => "full",
+            SyncMode::Os => "os",
+        }
+    }
+}
+
+/// Settings of a [`SqliteJournal`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SqliteOptions {
+    pub sync: SyncMode,
+    /// The most bytes the database may take; beyond it a write fails with a
+    /// `ResourceAllocation` error. `None`: as much as the disk has.
+    pub max_size: Option<u64>,
+}
+
+/// A unit as the writer thread applies it: bodies already encoded.
+enum Row {
+    AddMessage { key: u64, data: Vec<u8> },
+    Enqueue { store: StoreKey, key: u64 },
+    Remove { store: StoreKey, key: u64 },
+    SetDeliveryCount { store: StoreKey, key: u64, count: u32 },
+    AddSubscription(SubscriptionRecord),
+    RemoveSubscription { store: StoreKey },
+}
+
+impl Row {
+    fn from_op(op: Op) -> Row {
+        match op {
+            Op::AddMessage { key, message } => Row::AddMessage { key, data: message.encode() },
+            Op::Enqueue { store, key } => Row::Enqueue { store, key },
+            Op::Remove { store, key } => Row::Remove { store, key },
+            Op::SetDeliveryCount { store, key, count } => Row::SetDeliveryCount { store, key, count },
+            Op::AddSubscription(record) => Row::AddSubscription(record),
+            Op::RemoveSubscription { store } => Row::RemoveSubscription { store },
+        }
+    }
+}
+
+struct Unit {
+    rows: Vec<Row>,
+    relaxed: bool,
+    done: SyncSender<Result<(), Error>>,
+}
+
+enum Request {
+    Write(Unit),
+    Recover(SyncSender<Result<Recovered, Error>>),
+}
+
+/// A journal in one SQLite database, written by one group-committing thread.
+pub struct SqliteJournal {
+    dir: PathBuf,
+    sender: RwLock<Option<Sender<Request>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    /// Held (locked) from open to close.
+    lock_file: Mutex<Option<File>>,
+}
+
+impl std::fmt::Debug for SqliteJournal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteJournal").field("dir", &self.dir).finish()
+    }
+}
+
+fn io_error(message: String) -> HeraldError {
+    HeraldError::new(ErrorKind::Io, message)
+}
+
+impl SqliteJournal {
+    /// Opens (creating if needed) the journal in the data directory `dir`.
+    ///
+    /// Fails with an `Io` error when the directory cannot be created or written, when
+    /// another broker has it open, or when `herald.db` is not a Herald journal this
+    /// build can read (not SQLite, corrupt, another application's, a newer schema); the
+    /// file is then left exactly as it was.
+    pub fn open(dir: impl AsRef<Path>, options: &SqliteOptions) -> Result<SqliteJournal, HeraldError> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| io_error(format!("cannot create the data directory {}: {e}", dir.display())))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock_file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(|e| io_error(format!("the data directory {} is not writable: {e}", dir.display())))?;
+        match lock_file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(io_error(format!(
+                    "the data directory {} is in use by another broker (its {LOCK_FILE} is locked)",
+                    dir.display()
+                )))
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(io_error(format!("cannot lock {}: {e}", lock_path.display())));
+            }
+        }
+        let db_path = dir.join(DATABASE_FILE);
+        let conn = open_database(&db_path, options)?;
+        let (sender, receiver) = mpsc::channel();
+        let sync = options.sync;
+        let writer = std::thread::Builder::new()
+            .name("herald-journal".into())
+            .spawn(move || Writer::new(conn, sync).run(receiver))
+            .map_err(|e| io_error(format!("cannot start the journal thread: {e}")))?;
+        Ok(SqliteJournal {
+            dir,
+            sender: RwLock::new(Some(sender)),
+            writer: Mutex::new(Some(writer)),
+            lock_file: Mutex::new(Some(lock_file)),
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn send(&self, request: Request) -> Result<(), Error> {
+        let sender = self.sender.read().unwrap_or_else(|p| p.into_inner());
+        match &*sender {
+            Some(s) => s.send(request).map_err(|_| Error::Closed),
+            None => Err(Error::Closed),
+        }
+    }
+
+    fn submit(&self, ops: Vec<Op>, relaxed: bool) -> Result<(), Error> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let rows = ops.into_iter().map(Row::from_op).collect();
+        let (done, wait) = mpsc::sync_channel(1);
+        self.send(Request::Write(Unit { rows, relaxed, done }))?;
+        wait.recv().unwrap_or(Err(Error::Closed))
+    }
+}
+
+impl Journal for SqliteJournal {
+    fn is_durable(&self) -> bool {
+        true
+    }
+
+    fn write(&self, ops: Vec<Op>) -> Result<(), Error> {
+        self.submit(ops, false)
+    }
+
+    fn write_relaxed(&self, ops: Vec<Op>) -> Result<(), Error> {
+        self.submit(ops, true)
+    }
+
+    fn recover(&self) -> Result<Recovered, Error> {
+        let (done, wait) = mpsc::sync_channel(1);
+        self.send(Request::Recover(done))?;
+        wait.recv().unwrap_or(Err(Error::Closed))
+    }
+
+    fn close(&self) {
+        // Dropping the sender lets the writer finish what is queued and stop; the lock
+        // is released only once the database is closed.
+        self.sender.write().unwrap_or_else(|p| p.into_inner()).take();
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(writer) = writer {
+            if writer.join().is_err() {
+                tracing::error!(dir = %self.dir.display(), "the journal thread panicked");
+            }
+        }
+        if let Some(file) = self.lock_file.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = file.unlock();
+        }
+    }
+}
+
+impl Drop for SqliteJournal {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+// ---- opening ----
+
+/// Explains a failure to read an existing database file.
+fn unreadable(path: &Path, e: &rusqlite::Error) -> HeraldError {
+    let why = match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => "it is not an SQLite database".to_owned(),
+        Some(ErrorCode::DatabaseCorrupt) => "the database is corrupt".to_owned(),
+        _ => e.to_string(),
+    };
+    io_error(format!(
+        "{} is not a usable Herald journal: {why}. The file was left untouched; move it away or restore it from a backup",
+        path.display()
+    ))
+}
+
+fn storage(e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => {
+            Error::Full("the disk, or the journal's configured size limit, is full".into())
+        }
+        _ => Error::Storage(e.to_string()),
+    }
+}
+
+fn open_database(path: &Path, options: &SqliteOptions) -> Result<Connection, HeraldError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| io_error(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(|e| io_error(format!("cannot open {}: {e}", path.display())))?;
+
+    // Look before touching anything: these reads change nothing in the file.
+    let application_id: i64 =
+        conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(|e| unreadable(path, &e))?;
+    let version: i64 =
+        conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| unreadable(path, &e))?;
+    let objects: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .map_err(|e| unreadable(path, &e))?;
+    let fresh = application_id == 0 && version == 0 && objects == 0;
+    if !fresh && application_id != APPLICATION_ID {
+        return Err(io_error(format!(
+            "{} is an SQLite database of another application (application_id {application_id}), not a Herald journal. \
+             The file was left untouched",
+            path.display()
+        )));
+    }
+    check_version(path, version)?;
+
+    // Set the connection up, outside any transaction.
+    let setup = |conn: &Connection| -> rusqlite::Result<String> {
+        if fresh {
+            // Must precede the first table.
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        }
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        conn.pragma_update(None, "synchronous", sync_level(options.sync == SyncMode::Full))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT as i64)?;
+        if let Some(max) = options.max_size {
+            let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+            let pages = (max as i64 / page_size.max(512)).max(16);
+            conn.pragma_update(None, "max_page_count", pages)?;
+        }
+        Ok(mode)
+    };
+    let mode = setup(&conn).map_err(|e| unreadable(path, &e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(io_error(format!(
+            "{} cannot use write-ahead logging (journal_mode is {mode}); the file system may not support it",
+            path.display()
+        )));
+    }
+
+    // Create or upgrade the schema, all or nothing. A current database is not written
+    // to at all here.
+    if version == SCHEMA_VERSION {
+        return Ok(conn);
+    }
+    let migrate = |conn: &mut Connection| -> Result<(), HeraldError> {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| unreadable(path, &e))?;
+        let mut version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| unreadable(path, &e))?;
+        check_version(path, version)?;
+        let fail = |what: &str, e: rusqlite::Error| {
+            io_error(format!("cannot {what} the journal schema in {}: {e}", path.display()))
+        };
+        if version == 0 {
+            tx.execute_batch(SCHEMA).map_err(|e| fail("create", e))?;
+            tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(|e| fail("create", e))?;
+            version = SCHEMA_VERSION;
+        }
+        while version < SCHEMA_VERSION {
+            let step = MIGRATIONS[(version - 1) as usize];
+            tx.execute_batch(step).map_err(|e| fail(&format!("upgrade from version {version}"), e))?;
+            version += 1;
+        }
+        tx.pragma_update(None, "user_version", version).map_err(|e| fail("record the version of", e))?;
+        tx.commit().map_err(|e| fail("commit", e))
+    };
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn check_version(path: &Path, version: i64) -> Result<(), HeraldError> {
+    if version > SCHEMA_VERSION {
+        return Err(io_error(format!(
+            "{} was written by a newer Herald (journal schema version {version}; this build reads up to {SCHEMA_VERSION}). \
+             Upgrade Herald; the file was left untouched",
+            path.display()
+        )));
+    }
+    if version < 0 {
+        return Err(io_error(format!("{} has an invalid journal schema version {version}", path.display())));
+    }
+    Ok(())
+}
+
+fn sync_level(full: bool) -> &'static str {
+    if full {
+        "FULL"
+    } else {
+        "NORMAL"
+    }
+}
+
+// ---- the writer thread ----
+
+struct Writer {
+    conn: Connection,
+    /// Strict units commit with synchronous=FULL.
+    full: bool,
+    /// The connection's current `synchronous` setting (true: FULL).
+    current_full: bool,
+    last_vacuum_check: Instant,
+}
+
+impl Writer {
+    fn new(conn: Connection, sync: SyncMode) -> Writer {
+        let full = sync == SyncMode::Full;
+        Writer { conn, full, current_full: full, last_vacuum_check: Instant::now() }
+    }
+
+    fn run(mut self, requests: Receiver<Request>) {
+        let mut batch: Vec<Unit> = Vec::new();
+        while let Ok(first) = requests.recv() {
+            let mut next = Some(first);
+            while let Some(request) = next.take() {
+                match request {
+                    Request::Write(unit) => batch.push(unit),
+                    Request::Recover(done) => {
+                        self.commit(std::mem::take(&mut batch));
+                        let _ = done.send(self.recover());
+                    }
+                }
+                if batch.len() < MAX_BATCH {
+                    next = requests.try_recv().ok();
+                }
+            }
+            self.commit(std::mem::take(&mut batch));
+            if self.last_vacuum_check.elapsed() >= VACUUM_EVERY {
+                self.last_vacuum_check = Instant::now();
+                if let Err(e) = self.give_back_free_pages() {
+                    tracing::warn!(cause = %e, "could not give free journal pages back");
+                }
+            }
+        }
+        if let Err(e) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+            tracing::warn!(cause = %e, "could not checkpoint the journal on close");
+        }
+    }
+
+    /// Commits a batch of units as one transaction and tells each writer the outcome.
+    fn commit(&mut self, units: Vec<Unit>) {
+        if units.is_empty() {
+            return;
+        }
+        let strict = units.iter().any(|u| !u.relaxed);
+        let result = self.apply(&units, self.full && strict);
+        if let Err(e) = &result {
+            tracing::warn!(units = units.len(), cause = %e, "a journal commit failed");
+        }
+        for unit in units {
+            let _ = unit.done.send(result.clone());
+        }
+    }
+
+    fn apply(&mut self, units: &[Unit], full: bool) -> Result<(), Error> {
+        if full != self.current_full {
+            self.conn.pragma_update(None, "synchronous", sync_level(full)).map_err(storage)?;
+            self.current_full = full;
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(storage)?;
+        for unit in units {
+            for row in &unit.rows {
+                apply_row(&tx, row).map_err(storage)?;
+            }
+        }
+        tx.commit().map_err(storage)
+    }
+
+    fn recover(&mut self) -> Result<Recovered, Error> {
+        let conn = &self.conn;
+        let mut recovered = Recovered::default();
+        let mut stmt = conn
+            .prepare("SELECT store, client_id, name, topic, selector, no_local, shared FROM subscription ORDER BY store")
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SubscriptionRecord {
+                    store: r.get::<_, String>(0)?.into(),
+                    client_id: r.get(1)?,
+                    name: r.get(2)?,
+                    topic: r.get(3)?,
+                    selector: r.get(4)?,
+                    no_local: r.get(5)?,
+                    shared: r.get(6)?,
+                })
+            })
+            .map_err(storage)?;
+        for row in rows {
+            recovered.subscriptions.push(row.map_err(storage)?);
+        }
+        let mut stmt = conn.prepare("SELECT key, data FROM message ORDER BY key").map_err(storage)?;
+        let mut rows = stmt.query([]).map_err(storage)?;
+        while let Some(row) = rows.next().map_err(storage)? {
+            let key: i64 = row.get(0).map_err(storage)?;
+            let data = row.get_ref(1).map_err(storage)?.as_blob().map_err(|e| storage(e.into()))?;
+            let message = Message::decode(data)
+                .map_err(|e| Error::Storage(format!("message {key} in the journal cannot be read: {e}")))?;
+            recovered.messages.push((key as u64, Arc::new(message)));
+        }
+        // Stores are interned so a million entries of one queue share one name.
+        let mut stores: Vec<StoreKey> = Vec::new();
+        let mut stmt = conn.prepare("SELECT key, store, delivery_count FROM entry ORDER BY key").map_err(storage)?;
+        let mut rows = stmt.query([]).map_err(storage)?;
+        while let Some(row) = rows.next().map_err(storage)? {
+            let key: i64 = row.get(0).map_err(storage)?;
+            let name = row.get_ref(1).map_err(storage)?.as_str().map_err(|e| storage(e.into()))?;
+            let store = match stores.iter().find(|s| ***s == *name) {
+                Some(s) => s.clone(),
+                None => {
+                    let s: StoreKey = name.into();
+                    stores.push(s.clone());
+                    s
+                }
+            };
+            let delivery_count: i64 = row.get(2).map_err(storage)?;
+            recovered.entries.push(RecoveredEntry {
+                store,
+                key: key as u64,
+                delivery_count: delivery_count.clamp(0, u32::MAX as i64) as u32,
+            });
+        }
+        Ok(recovered)
+    }
+
+    /// Returns free pages to the file system when they are a large share of the file.
+    fn give_back_free_pages(&mut self) -> rusqlite::Result<()> {
+        let free: i64 = self.conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
+        let total: i64 = self.conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+        if free >= 256 && free * 4 >= total {
+            self.conn.execute_batch(&format!("PRAGMA incremental_vacuum({VACUUM_STEP})"))?;
+        }
+        Ok(())
+    }
+}
+
+fn apply_row(tx: &rusqlite::Transaction<'_>, row: &Row) -> rusqlite::Result<()> {
+    match row {
+        Row::AddMessage { key, data } => {
+            tx.prepare_cached("INSERT INTO message (key, data) VALUES (?1, ?2)")?.execute(params![*key as i64, data])?;
+        }
+        Row::Enqueue { store, key } => {
+            tx.prepare_cached("INSERT INTO entry (key, store) VALUES (?1, ?2)")?
+                .execute(params![*key as i64, &**store])?;
+        }
+        Row::Remove { store, key } => {
+            tx.prepare_cached("DELETE FROM entry WHERE key = ?1 AND store = ?2")?
+                .execute(params![*key as i64, &**store])?;
+            tx.prepare_cached("DELETE FROM message WHERE key = ?1 AND NOT EXISTS (SELECT 1 FROM entry WHERE key = ?1)")?
+                .execute(params![*key as i64])?;
+        }
+        Row::SetDeliveryCount { store, key, count } => {
+            tx.prepare_cached("UPDATE entry SET delivery_count = ?3 WHERE key = ?1 AND store = ?2")?
+                .execute(params![*key as i64, &**store, *count])?;
+        }
+        Row::AddSubscription(r) => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO subscription (store, client_id, name, topic, selector, no_local, shared) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![&*r.store, r.client_id, r.name, r.topic, r.selector, r.no_local, r.shared])?;
+        }
+        Row::RemoveSubscription { store } => {
+            let keys: Vec<i64> = {
+                let mut stmt = tx.prepare_cached("SELECT key FROM entry WHERE store = ?1")?;
+                let rows = stmt.query_map(params![&**store], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            tx.prepare_cached("DELETE FROM entry WHERE store = ?1")?.execute(params![&**store])?;
+            for key in keys {
+                tx.prepare_cached("DELETE FROM message WHERE key = ?1 AND NOT EXISTS (SELECT 1 FROM entry WHERE key = ?1)")?
+                    .execute(params![key])?;
+            }
+            tx.prepare_cached("DELETE FROM subscription WHERE store = ?1")?.execute(params![&**store])?;
+        }
+    }
+    Ok(())
+}
