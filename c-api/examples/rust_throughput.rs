@@ -46,7 +46,10 @@ fn main() {
             let mut producer = session.create_producer(Some(queue)).expect("producer");
             if non_persistent {
                 producer
-                    .set_options(SendOptions { delivery_mode: DeliveryMode::NonPersistent, ..SendOptions::default() })
+                    .set_options(SendOptions {
+                        delivery_mode: DeliveryMode::NonPersistent,
+                        ..SendOptions::default()
+                    })
                     .expect("options");
             }
             let payload = vec![b'x'; size];
@@ -65,13 +68,18 @@ fn main() {
     if !concurrent {
         report("sent", count, size, send_all.clone()());
     }
-    let consumer = session.create_consumer(&queue, &Default::default()).expect("consumer");
+    let consumer = session
+        .create_consumer(&queue, &Default::default())
+        .expect("consumer");
     connection.start().expect("start");
     let start = Instant::now();
     let sender = concurrent.then(|| std::thread::spawn(send_all));
     let mut bytes = 0;
     for _ in 0..count {
-        let delivery = consumer.receive_timeout(Duration::from_secs(5)).expect("receive").expect("a message");
+        let delivery = consumer
+            .receive_timeout(Duration::from_secs(5))
+            .expect("receive")
+            .expect("a message");
         if let Body::Bytes(b) = &delivery.body {
             bytes += b.len();
         }
@@ -80,7 +88,16 @@ fn main() {
     if let Some(sender) = sender {
         sender.join().expect("the producer thread");
     }
-    report(if concurrent { "sent and received" } else { "received" }, count, bytes / count.max(1), elapsed);
+    report(
+        if concurrent {
+            "sent and received"
+        } else {
+            "received"
+        },
+        count,
+        bytes / count.max(1),
+        elapsed,
+    );
 }
 
 fn report(what: &str, count: usize, size: usize, elapsed: Duration) {

@@ -330,7 +330,8 @@ typedef struct herald_connection herald_connection;
  * Functions: `herald_session_create_consumer`, `herald_session_create_durable_consumer`,
  * `herald_session_create_shared_consumer`, `herald_session_create_shared_durable_consumer`,
  * `herald_consumer_receive`, `herald_consumer_receive_timeout`,
- * `herald_consumer_receive_no_wait`, `herald_consumer_close`, `herald_consumer_free`.
+ * `herald_consumer_receive_no_wait`, `herald_consumer_set_wakeup`, `herald_consumer_close`,
+ * `herald_consumer_free`.
  */
 typedef struct herald_consumer herald_consumer;
 
@@ -438,6 +439,11 @@ typedef struct herald_producer herald_producer;
  * `herald_session_free`.
  */
 typedef struct herald_session herald_session;
+
+/**
+ * A wakeup callback: called with the `user_data` it was registered with.
+ */
+typedef void (*herald_wakeup_callback)(void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -580,6 +586,28 @@ herald_status herald_consumer_receive_timeout(const herald_consumer *consumer,
 herald_status herald_consumer_receive_no_wait(const herald_consumer *consumer,
                                               herald_message **msg_out,
                                               herald_error **err_out);
+
+/**
+ * Registers a callback that tells when this consumer may have a message, so one thread
+ * can serve many consumers without blocking in a receive on each: on the callback,
+ * signal your event loop (write to a pipe or an eventfd, post to a condition variable),
+ * and there call `herald_consumer_receive_no_wait` until it returns
+ * `HERALD_STATUS_NO_MESSAGE`. Wakeups may be spurious and may come in bursts.
+ *
+ * `callback(user_data)` runs on whatever thread made a message available (often a
+ * producer's thread), so it must be quick, must not call into Herald, and must be safe
+ * to run on any thread. `finalizer(user_data)` (may be NULL) runs exactly once, when
+ * Herald no longer needs `user_data`: when another hook replaces this one, when a NULL
+ * `callback` clears it, or at the latest when the consumer is closed or freed. It may
+ * run on another thread, after a callback in progress there returns. It runs even when
+ * this call fails. A NULL `callback` clears the hook (running the old hook's finalizer);
+ * `user_data` and `finalizer` are then ignored.
+ */
+herald_status herald_consumer_set_wakeup(const herald_consumer *consumer,
+                                         herald_wakeup_callback callback,
+                                         void *user_data,
+                                         herald_wakeup_callback finalizer,
+                                         herald_error **err_out);
 
 /**
  * Closes the consumer: prefetched messages go back to the queue; what was received

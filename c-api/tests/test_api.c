@@ -4,7 +4,9 @@
  * Usage: test_api [URL]   (default vm://c-tests; tcp://HOST:PORT runs against a server)
  * Prints "api: N passed, M failed" and exits non-zero on any failure.
  */
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1458,6 +1460,82 @@ static void test_stop_and_start(void) {
   herald_connection_free(c);
 }
 
+/* A wakeup hook lets an event loop wait on a pipe instead of blocking in a receive. */
+struct wake_state {
+  atomic_int wakeups;
+  atomic_int finalized;
+  int pipe[2];
+};
+
+static void on_wakeup(void *user_data) {
+  struct wake_state *w = user_data;
+  atomic_fetch_add(&w->wakeups, 1);
+  char byte = 1;
+  if (write(w->pipe[1], &byte, 1) < 0) { /* the pipe is full: already signalled */
+  }
+}
+
+static void on_finalize(void *user_data) {
+  struct wake_state *w = user_data;
+  atomic_fetch_add(&w->finalized, 1);
+}
+
+static void test_wakeup_hooks(void) {
+  herald_connection *c = connect_to(NULL);
+  herald_session *s = NULL;
+  herald_producer *p = NULL;
+  herald_consumer *k = NULL, *closed = NULL;
+  herald_destination *q = queue("woken");
+  herald_message *m = NULL;
+  struct wake_state w = {0}, again = {0}, refused = {0}, orphan = {0};
+  CHECK(pipe(w.pipe) == 0);
+
+  OK(herald_connection_create_session(c, HERALD_ACK_MODE_AUTO, &s, &err));
+  OK(herald_session_create_producer(s, q, &p, &err));
+  OK(herald_session_create_consumer(s, q, NULL, false, &k, &err));
+  OK(herald_consumer_set_wakeup(k, on_wakeup, &w, on_finalize, &err));
+
+  send_text(p, "ping");
+  struct pollfd pfd = {w.pipe[0], POLLIN, 0};
+  CHECK(poll(&pfd, 1, 2000) == 1);
+  CHECK(atomic_load(&w.wakeups) >= 1);
+  OK(herald_consumer_receive_no_wait(k, &m, &err));
+  herald_message_free(m);
+  m = NULL;
+  EXPECT(HERALD_STATUS_NO_MESSAGE, herald_consumer_receive_no_wait(k, &m, &err));
+
+  /* Clearing the hook finalizes it, and it is not called any more. */
+  CHECK(atomic_load(&w.finalized) == 0);
+  OK(herald_consumer_set_wakeup(k, NULL, NULL, NULL, &err));
+  CHECK(atomic_load(&w.finalized) == 1);
+  int before = atomic_load(&w.wakeups);
+  send_text(p, "quiet");
+  receive_text(k, "quiet");
+  CHECK(atomic_load(&w.wakeups) == before);
+
+  /* Freeing the consumer finalizes its hook. */
+  OK(herald_consumer_set_wakeup(k, on_wakeup, &again, on_finalize, &err));
+  herald_consumer_free(k);
+  CHECK(atomic_load(&again.finalized) == 1);
+
+  /* A refused call finalizes too. */
+  OK(herald_session_create_consumer(s, q, NULL, false, &closed, &err));
+  OK(herald_consumer_close(closed, &err));
+  EXPECT(HERALD_STATUS_ILLEGAL_STATE, herald_consumer_set_wakeup(closed, on_wakeup, &refused, on_finalize, &err));
+  CHECK(atomic_load(&refused.finalized) == 1);
+  EXPECT(HERALD_STATUS_NULL_ARGUMENT, herald_consumer_set_wakeup(NULL, on_wakeup, &orphan, on_finalize, &err));
+  CHECK(atomic_load(&orphan.finalized) == 1);
+  CHECK(atomic_load(&refused.wakeups) == 0 && atomic_load(&orphan.wakeups) == 0);
+
+  close(w.pipe[0]);
+  close(w.pipe[1]);
+  herald_consumer_free(closed);
+  herald_producer_free(p);
+  herald_session_free(s);
+  herald_destination_free(q);
+  herald_connection_free(c);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) url = argv[1];
   snprintf(run_id, sizeof run_id, "%ld-%ld", (long)getpid(), (long)time(NULL));
@@ -1484,6 +1562,7 @@ int main(int argc, char **argv) {
   test_closed_handles();
   test_close_ends_blocked_receive();
   test_stop_and_start();
+  test_wakeup_hooks();
 
   return report("api");
 }
