@@ -1536,6 +1536,74 @@ static void test_wakeup_hooks(void) {
   herald_connection_free(c);
 }
 
+/* One connection serves several threads, each with its own session. */
+struct sender {
+  herald_connection *connection;
+  herald_destination *queue;
+  int id;
+  int sent;
+};
+
+static void *send_from_thread(void *arg) {
+  struct sender *t = arg;
+  herald_session *s = NULL;
+  herald_producer *p = NULL;
+  herald_message *m = NULL;
+  if (herald_connection_create_session(t->connection, HERALD_ACK_MODE_AUTO, &s, NULL) != HERALD_STATUS_OK) return NULL;
+  if (herald_session_create_producer(s, t->queue, &p, NULL) == HERALD_STATUS_OK &&
+      herald_message_new(HERALD_BODY_KIND_MAP, &m, NULL) == HERALD_STATUS_OK) {
+    for (int i = 0; i < 500; i++) {
+      if (herald_message_map_set_int(m, "sender", t->id, NULL) == HERALD_STATUS_OK &&
+          herald_message_map_set_int(m, "seq", i, NULL) == HERALD_STATUS_OK &&
+          herald_producer_send(p, m, NULL) == HERALD_STATUS_OK) {
+        t->sent++;
+      }
+    }
+  }
+  herald_message_free(m);
+  herald_producer_free(p);
+  herald_session_free(s);
+  return NULL;
+}
+
+static void test_threads_share_a_connection(void) {
+  herald_connection *c = connect_to(NULL);
+  herald_session *s = NULL;
+  herald_consumer *k = NULL;
+  herald_destination *q = queue("threads");
+  struct sender senders[3];
+  pthread_t threads[3];
+
+  OK(herald_connection_create_session(c, HERALD_ACK_MODE_AUTO, &s, &err));
+  OK(herald_session_create_consumer(s, q, NULL, false, &k, &err));
+  for (int i = 0; i < 3; i++) {
+    senders[i] = (struct sender){c, q, i, 0};
+    CHECK(pthread_create(&threads[i], NULL, send_from_thread, &senders[i]) == 0);
+  }
+  /* Each sender's messages arrive complete and in its order. */
+  int next[3] = {0, 0, 0}, in_order = 1, received = 0;
+  for (; received < 1500; received++) {
+    herald_message *m = NULL;
+    if (herald_consumer_receive_timeout(k, 5000, &m, NULL) != HERALD_STATUS_OK) break;
+    int32_t sender = -1, seq = -1;
+    herald_message_map_get_int(m, "sender", &sender, NULL);
+    herald_message_map_get_int(m, "seq", &seq, NULL);
+    if (sender < 0 || sender > 2 || seq != next[sender]++) in_order = 0;
+    herald_message_free(m);
+  }
+  for (int i = 0; i < 3; i++) {
+    pthread_join(threads[i], NULL);
+    CHECK(senders[i].sent == 500);
+  }
+  CHECK(received == 1500);
+  CHECK(in_order);
+
+  herald_consumer_free(k);
+  herald_session_free(s);
+  herald_destination_free(q);
+  herald_connection_free(c);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) url = argv[1];
   snprintf(run_id, sizeof run_id, "%ld-%ld", (long)getpid(), (long)time(NULL));
@@ -1563,6 +1631,7 @@ int main(int argc, char **argv) {
   test_close_ends_blocked_receive();
   test_stop_and_start();
   test_wakeup_hooks();
+  test_threads_share_a_connection();
 
   return report("api");
 }
