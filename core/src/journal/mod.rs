@@ -13,7 +13,9 @@ mod sqlite;
 
 use std::sync::Arc;
 
-pub use sqlite::{SqliteJournal, SqliteOptions, SyncMode, DATABASE_FILE, LOCK_FILE, SCHEMA_VERSION};
+pub use sqlite::{
+    SqliteJournal, SqliteOptions, SyncMode, DATABASE_FILE, DELIVERY_LOG, DELIVERY_LOG_OLD, LOCK_FILE, SCHEMA_VERSION,
+};
 
 use crate::message::Message;
 

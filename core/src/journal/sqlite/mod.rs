@@ -23,10 +23,19 @@
 //!
 //! # Delivery counts
 //!
-//! Delivery counts go through [`Journal::write_relaxed`]: a batch holding only relaxed
-//! units commits with `synchronous=NORMAL`, which writes the WAL without an fsync. They
-//! survive a killed process (the OS has the data) and cost no disk flush; after a power
-//! loss the last counts may be lost, and such a message comes back as a first delivery.
+//! A delivery count recorded through [`Journal::write_relaxed`] (a message handed to an
+//! application and not yet acknowledged) is appended to the delivery log,
+//! `herald.deliveries`, with one `write` call and no fsync (see `deliveries.rs`): it
+//! survives a killed process and costs no transaction. The log is folded into the
+//! `entry` table when it grows large and at every start. After a power loss the last
+//! counts may be lost, and such a message comes back as a first delivery.
+//!
+//! # Gathering
+//!
+//! A unit that arrives while a commit is in progress shows that several writers are
+//! active. The next batch then waits briefly (a fraction of the last commit's time, at
+//! most [`MAX_GATHER`]) for as many units as the previous batch had, so a producer and a
+//! consumer acknowledging alternately share one fsync instead of taking turns.
 //!
 //! # Space
 //!
@@ -36,9 +45,11 @@
 //! time while it is idle. The WAL is checkpointed automatically and truncated to
 //! [`WAL_SIZE_LIMIT`] bytes.
 
+mod deliveries;
+
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -48,6 +59,8 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use super::{Error, Journal, Op, Recovered, RecoveredEntry, StoreKey, SubscriptionRecord};
 use crate::error::{Error as HeraldError, ErrorKind};
 use crate::message::Message;
+use deliveries::{Appended, Counts, DeliveryLog};
+pub use deliveries::{DELIVERY_LOG, DELIVERY_LOG_OLD};
 
 /// The database's file name inside a data directory.
 pub const DATABASE_FILE: &str = "herald.db";
@@ -57,7 +70,7 @@ pub const LOCK_FILE: &str = "herald.lock";
 pub const SCHEMA_VERSION: i64 = 1;
 /// `PRAGMA application_id` of a Herald journal: the ASCII bytes "HRLD".
 const APPLICATION_ID: i64 = 0x4852_4c44;
-const SCHEMA: &str = include_str!("../../sql/schema.sql");
+const SCHEMA: &str = include_str!("../../../sql/schema.sql");
 /// `MIGRATIONS[i]` upgrades schema version `i + 1` to `i + 2`.
 const MIGRATIONS: &[&str] = &[];
 /// The WAL file is truncated back to this size after a checkpoint.
@@ -68,6 +81,8 @@ const MAX_BATCH: usize = 4096;
 const VACUUM_EVERY: Duration = Duration::from_secs(2);
 /// Pages given back per incremental vacuum step.
 const VACUUM_STEP: i64 = 2048;
+/// The longest a batch waits for more units.
+pub const MAX_GATHER: Duration = Duration::from_millis(1);
 
 /// How hard a commit works to be durable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -144,11 +159,14 @@ struct Unit {
 enum Request {
     Write(Unit),
     Recover(SyncSender<Result<Recovered, Error>>),
+    /// The delivery log was rotated: fold the old one into the database.
+    FoldDeliveries,
 }
 
 /// A journal in one SQLite database, written by one group-committing thread.
 pub struct SqliteJournal {
     dir: PathBuf,
+    deliveries: Arc<DeliveryLog>,
     sender: RwLock<Option<Sender<Request>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     /// Held (locked) from open to close.
@@ -198,14 +216,20 @@ impl SqliteJournal {
         }
         let db_path = dir.join(DATABASE_FILE);
         let conn = open_database(&db_path, options)?;
+        let deliveries = Arc::new(
+            DeliveryLog::open(&dir)
+                .map_err(|e| io_error(format!("cannot open the delivery log in {}: {e}", dir.display())))?,
+        );
         let (sender, receiver) = mpsc::channel();
         let sync = options.sync;
+        let log = deliveries.clone();
         let writer = std::thread::Builder::new()
             .name("herald-journal".into())
-            .spawn(move || Writer::new(conn, sync).run(receiver))
+            .spawn(move || Writer::new(conn, sync, log).run(receiver))
             .map_err(|e| io_error(format!("cannot start the journal thread: {e}")))?;
         Ok(SqliteJournal {
             dir,
+            deliveries,
             sender: RwLock::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
             lock_file: Mutex::new(Some(lock_file)),
@@ -246,7 +270,23 @@ impl Journal for SqliteJournal {
     }
 
     fn write_relaxed(&self, ops: Vec<Op>) -> Result<(), Error> {
-        self.submit(ops, true)
+        if !ops.iter().all(|op| matches!(op, Op::SetDeliveryCount { .. })) {
+            return self.submit(ops, true);
+        }
+        if self.sender.read().unwrap_or_else(|p| p.into_inner()).is_none() {
+            return Err(Error::Closed);
+        }
+        let records: Vec<(StoreKey, u64, u32)> = ops
+            .into_iter()
+            .filter_map(|op| match op {
+                Op::SetDeliveryCount { store, key, count } => Some((store, key, count)),
+                _ => None,
+            })
+            .collect();
+        if let Appended::Rotated = self.deliveries.append(&records)? {
+            self.send(Request::FoldDeliveries)?;
+        }
+        Ok(())
     }
 
     fn recover(&self) -> Result<Recovered, Error> {
@@ -412,30 +452,62 @@ struct Writer {
     full: bool,
     /// The connection's current `synchronous` setting (true: FULL).
     current_full: bool,
+    deliveries: Arc<DeliveryLog>,
     last_vacuum_check: Instant,
+    last_commit: Duration,
 }
 
 impl Writer {
-    fn new(conn: Connection, sync: SyncMode) -> Writer {
+    fn new(conn: Connection, sync: SyncMode, deliveries: Arc<DeliveryLog>) -> Writer {
         let full = sync == SyncMode::Full;
-        Writer { conn, full, current_full: full, last_vacuum_check: Instant::now() }
+        Writer {
+            conn,
+            full,
+            current_full: full,
+            deliveries,
+            last_vacuum_check: Instant::now(),
+            last_commit: Duration::ZERO,
+        }
     }
 
     fn run(mut self, requests: Receiver<Request>) {
         let mut batch: Vec<Unit> = Vec::new();
-        while let Ok(first) = requests.recv() {
-            let mut next = Some(first);
-            while let Some(request) = next.take() {
-                match request {
-                    Request::Write(unit) => batch.push(unit),
-                    Request::Recover(done) => {
-                        self.commit(std::mem::take(&mut batch));
-                        let _ = done.send(self.recover());
+        // Units the previous batch carried: how many writers seem to be active.
+        let mut expected = 1;
+        loop {
+            // A request already waiting arrived during the last commit.
+            let (first, backlog) = match requests.try_recv() {
+                Ok(r) => (r, true),
+                Err(TryRecvError::Empty) => match requests.recv() {
+                    Ok(r) => (r, false),
+                    Err(_) => break,
+                },
+                Err(TryRecvError::Disconnected) => break,
+            };
+            self.take(first, &mut batch);
+            while batch.len() < MAX_BATCH {
+                match requests.try_recv() {
+                    Ok(r) => self.take(r, &mut batch),
+                    Err(_) => break,
+                }
+            }
+            let target = if backlog { expected.max(2) } else { expected };
+            if !batch.is_empty() && batch.len() < target {
+                let window = (self.last_commit / 4).clamp(Duration::from_micros(20), MAX_GATHER);
+                let deadline = Instant::now() + window;
+                while batch.len() < target {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break;
+                    }
+                    match requests.recv_timeout(deadline - now) {
+                        Ok(r) => self.take(r, &mut batch),
+                        Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
                     }
                 }
-                if batch.len() < MAX_BATCH {
-                    next = requests.try_recv().ok();
-                }
+            }
+            if !batch.is_empty() {
+                expected = batch.len();
             }
             self.commit(std::mem::take(&mut batch));
             if self.last_vacuum_check.elapsed() >= VACUUM_EVERY {
@@ -450,13 +522,65 @@ impl Writer {
         }
     }
 
+    /// Adds a write to the batch; anything else runs now, after the batch so far.
+    fn take(&mut self, request: Request, batch: &mut Vec<Unit>) {
+        match request {
+            Request::Write(unit) => batch.push(unit),
+            Request::Recover(done) => {
+                self.commit(std::mem::take(batch));
+                let _ = done.send(self.recover());
+            }
+            Request::FoldDeliveries => {
+                self.commit(std::mem::take(batch));
+                let folded = self.deliveries.read_old().map_err(|e| Error::Storage(e.to_string())).and_then(|counts| {
+                    // Relaxed, like the log itself.
+                    self.apply_counts(&counts, false)
+                });
+                match folded {
+                    Ok(()) => self.deliveries.old_folded(),
+                    Err(e) => tracing::warn!(cause = %e, "could not fold the delivery log into the journal"),
+                }
+            }
+        }
+    }
+
+    fn set_sync(&mut self, full: bool) -> Result<(), Error> {
+        if full != self.current_full {
+            self.conn.pragma_update(None, "synchronous", sync_level(full)).map_err(storage)?;
+            self.current_full = full;
+        }
+        Ok(())
+    }
+
+    /// Raises stored delivery counts to those of the delivery log.
+    fn apply_counts(&mut self, counts: &Counts, full: bool) -> Result<(), Error> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        self.set_sync(full)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(storage)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE entry SET delivery_count = max(delivery_count, ?3) WHERE key = ?1 AND store = ?2",
+                )
+                .map_err(storage)?;
+            for ((store, key), count) in counts {
+                stmt.execute(params![*key as i64, store, *count]).map_err(storage)?;
+            }
+        }
+        tx.commit().map_err(storage)
+    }
+
     /// Commits a batch of units as one transaction and tells each writer the outcome.
     fn commit(&mut self, units: Vec<Unit>) {
         if units.is_empty() {
             return;
         }
         let strict = units.iter().any(|u| !u.relaxed);
+        let began = Instant::now();
         let result = self.apply(&units, self.full && strict);
+        self.last_commit = began.elapsed();
         if let Err(e) = &result {
             tracing::warn!(units = units.len(), cause = %e, "a journal commit failed");
         }
@@ -466,10 +590,7 @@ impl Writer {
     }
 
     fn apply(&mut self, units: &[Unit], full: bool) -> Result<(), Error> {
-        if full != self.current_full {
-            self.conn.pragma_update(None, "synchronous", sync_level(full)).map_err(storage)?;
-            self.current_full = full;
-        }
+        self.set_sync(full)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(storage)?;
         for unit in units {
             for row in &unit.rows {
@@ -480,6 +601,13 @@ impl Writer {
     }
 
     fn recover(&mut self) -> Result<Recovered, Error> {
+        // Fold the delivery log in first, durably, then start it afresh.
+        let counts = self
+            .deliveries
+            .read_all()
+            .map_err(|e| Error::Storage(format!("cannot read the delivery log: {e}")))?;
+        self.apply_counts(&counts, self.full)?;
+        self.deliveries.clear().map_err(|e| Error::Storage(format!("cannot clear the delivery log: {e}")))?;
         let conn = &self.conn;
         let mut recovered = Recovered::default();
         let mut stmt = conn
