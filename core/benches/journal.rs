@@ -6,7 +6,10 @@
 //!   and AUTO_ACKNOWLEDGE; 8 producers / 8 consumers likewise; a transacted producer
 //!   committing every 100 messages with a transacted consumer committing every 100.
 //!
-//! `cargo bench -p herald-core --bench journal [-- SECONDS_PER_CASE]`
+//! - a backlog of BACKLOG messages (default 200,000): the time to recover it at start and
+//!   the resident memory it takes, then the time to drain it.
+//!
+//! `cargo bench -p herald-core --bench journal [-- SECONDS_PER_CASE [BACKLOG]]`
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -166,8 +169,71 @@ fn herald(budget: Duration, producers: usize, consumers: usize, batch: usize) ->
     (got as f64 / elapsed, put as f64 / elapsed)
 }
 
+/// Resident memory of this process, in MiB.
+fn rss_mib() -> f64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: f64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0.0);
+    pages * 4096.0 / (1024.0 * 1024.0)
+}
+
+/// Fills a queue with `count` messages, restarts the broker and reports the recovery.
+fn backlog(count: usize) {
+    let dir = Scratch::new("backlog");
+    let queue = Destination::queue("backlog");
+    let filled = Instant::now();
+    {
+        let broker = broker(dir.path());
+        let c = connect(&broker);
+        let s = c.create_session(AckMode::Transacted).unwrap();
+        let p = s.create_producer(Some(queue.clone())).unwrap();
+        let body = payload();
+        for i in 0..count {
+            p.send(Message::text(body.clone())).unwrap();
+            if i % 1000 == 999 {
+                s.commit().unwrap();
+            }
+        }
+        s.commit().unwrap();
+        c.close();
+        broker.shutdown();
+    }
+    let fill = filled.elapsed();
+    let db = std::fs::metadata(dir.path().join("herald.db")).map(|m| m.len()).unwrap_or(0);
+    let before = rss_mib();
+    let started = Instant::now();
+    let broker = broker(dir.path());
+    let c = connect(&broker);
+    let recovery = started.elapsed();
+    let after = rss_mib();
+    println!(
+        "{:<58} {:>10.2} s to recover and accept a connection; {:.0} MiB resident for the backlog ({:.0} MiB database, filled in {:.1} s)",
+        format!("herald: backlog of {count}"),
+        recovery.as_secs_f64(),
+        after - before,
+        db as f64 / (1024.0 * 1024.0),
+        fill.as_secs_f64()
+    );
+    let s = c.create_session(AckMode::Transacted).unwrap();
+    let consumer = s.create_consumer(&queue, &Default::default()).unwrap();
+    let drained = Instant::now();
+    let mut n = 0;
+    while consumer.receive_timeout(Duration::from_millis(500)).unwrap().is_some() {
+        n += 1;
+        if n % 1000 == 0 {
+            s.commit().unwrap();
+        }
+    }
+    s.commit().unwrap();
+    assert_eq!(n, count, "the backlog did not drain completely");
+    println!("{:<58} {:>10.0} /s", "herald: draining it, transacted, commit every 1000", n as f64 / drained.elapsed().as_secs_f64());
+    c.close();
+    broker.shutdown();
+}
+
 fn main() {
-    let seconds: f64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(3.0);
+    let numbers: Vec<f64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let seconds = numbers.first().copied().unwrap_or(3.0);
+    let backlog_size = numbers.get(1).map(|n| *n as usize).unwrap_or(200_000);
     let budget = Duration::from_secs_f64(seconds);
     println!("1 KiB messages, {seconds} s per case, temp dir {}", std::env::temp_dir().display());
     let append = raw_append_fsync(budget);
@@ -190,4 +256,5 @@ fn main() {
     println!("{:<58} {:>10.0} /s consumed, {:.0} sent", "herald: 8 producers / 8 consumers, sync, auto ack", c88, p88);
     let (ct, pt) = herald(budget, 1, 1, 100);
     println!("{:<58} {:>10.0} /s consumed, {:.0} sent", "herald: transacted, commit every 100, both sides", ct, pt);
+    backlog(backlog_size);
 }
