@@ -41,8 +41,8 @@
 //!
 //! Deleted rows free their pages, which later inserts reuse, so steady traffic does not
 //! grow the file. The database uses `auto_vacuum=INCREMENTAL`: when a drained backlog
-//! leaves many free pages, the writer gives them back to the file system a slice at a
-//! time while it is idle. The WAL is checkpointed automatically and truncated to
+//! leaves many free pages, the writer gives them back to the file system, a slice at a
+//! time while busy and all at once when idle. The WAL is checkpointed automatically and truncated to
 //! [`WAL_SIZE_LIMIT`] bytes.
 
 mod deliveries;
@@ -478,9 +478,14 @@ impl Writer {
             // A request already waiting arrived during the last commit.
             let (first, backlog) = match requests.try_recv() {
                 Ok(r) => (r, true),
-                Err(TryRecvError::Empty) => match requests.recv() {
+                Err(TryRecvError::Empty) => match requests.recv_timeout(VACUUM_EVERY) {
                     Ok(r) => (r, false),
-                    Err(_) => break,
+                    Err(RecvTimeoutError::Timeout) => {
+                        // Idle: a good moment to give every free page back.
+                        self.maintain(None);
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
                 },
                 Err(TryRecvError::Disconnected) => break,
             };
@@ -511,10 +516,7 @@ impl Writer {
             }
             self.commit(std::mem::take(&mut batch));
             if self.last_vacuum_check.elapsed() >= VACUUM_EVERY {
-                self.last_vacuum_check = Instant::now();
-                if let Err(e) = self.give_back_free_pages() {
-                    tracing::warn!(cause = %e, "could not give free journal pages back");
-                }
+                self.maintain(Some(VACUUM_STEP));
             }
         }
         if let Err(e) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
@@ -663,12 +665,26 @@ impl Writer {
         Ok(recovered)
     }
 
-    /// Returns free pages to the file system when they are a large share of the file.
-    fn give_back_free_pages(&mut self) -> rusqlite::Result<()> {
-        let free: i64 = self.conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
-        let total: i64 = self.conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+    fn maintain(&mut self, step: Option<i64>) {
+        self.last_vacuum_check = Instant::now();
+        if let Err(e) = self.give_back_free_pages(step) {
+            tracing::warn!(cause = %e, "could not give free journal pages back");
+        }
+    }
+
+    /// Returns free pages to the file system when they are a large share of the file:
+    /// up to `step` pages, or all of them.
+    fn give_back_free_pages(&mut self, step: Option<i64>) -> Result<(), Error> {
+        let free: i64 = self.conn.pragma_query_value(None, "freelist_count", |r| r.get(0)).map_err(storage)?;
+        let total: i64 = self.conn.pragma_query_value(None, "page_count", |r| r.get(0)).map_err(storage)?;
         if free >= 256 && free * 4 >= total {
-            self.conn.execute_batch(&format!("PRAGMA incremental_vacuum({VACUUM_STEP})"))?;
+            // Like a commit: durable as configured.
+            self.set_sync(self.full)?;
+            // Each step of the statement frees one page: step it to the end.
+            let mut stmt =
+                self.conn.prepare(&format!("PRAGMA incremental_vacuum({})", step.unwrap_or(0))).map_err(storage)?;
+            let mut rows = stmt.query([]).map_err(storage)?;
+            while rows.next().map_err(storage)?.is_some() {}
         }
         Ok(())
     }
