@@ -14,7 +14,7 @@ mod sqlite;
 use std::sync::Arc;
 
 pub use sqlite::{
-    SqliteJournal, SqliteOptions, SyncMode, DATABASE_FILE, DELIVERY_LOG, DELIVERY_LOG_OLD, LOCK_FILE, SCHEMA_VERSION,
+    JournalStats, SqliteJournal, SqliteOptions, SyncMode, DATABASE_FILE, DELIVERY_LOG, DELIVERY_LOG_OLD, LOCK_FILE, SCHEMA_VERSION,
 };
 
 use crate::message::Message;

@@ -50,6 +50,7 @@ mod deliveries;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -163,10 +164,26 @@ enum Request {
     FoldDeliveries,
 }
 
+/// Counts of what the writer thread has done, for statistics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JournalStats {
+    /// SQLite transactions committed (successful or not) for writes.
+    pub commits: u64,
+    /// Units (sends, acknowledgements, transaction commits) they carried.
+    pub units: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    commits: AtomicU64,
+    units: AtomicU64,
+}
+
 /// A journal in one SQLite database, written by one group-committing thread.
 pub struct SqliteJournal {
     dir: PathBuf,
     deliveries: Arc<DeliveryLog>,
+    counters: Arc<Counters>,
     sender: RwLock<Option<Sender<Request>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     /// Held (locked) from open to close.
@@ -223,13 +240,16 @@ impl SqliteJournal {
         let (sender, receiver) = mpsc::channel();
         let sync = options.sync;
         let log = deliveries.clone();
+        let counters = Arc::new(Counters::default());
+        let writer_counters = counters.clone();
         let writer = std::thread::Builder::new()
             .name("herald-journal".into())
-            .spawn(move || Writer::new(conn, sync, log).run(receiver))
+            .spawn(move || Writer::new(conn, sync, log, writer_counters).run(receiver))
             .map_err(|e| io_error(format!("cannot start the journal thread: {e}")))?;
         Ok(SqliteJournal {
             dir,
             deliveries,
+            counters,
             sender: RwLock::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
             lock_file: Mutex::new(Some(lock_file)),
@@ -239,6 +259,15 @@ impl SqliteJournal {
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// How many commits the writer made and how many units they carried: their ratio is
+    /// how well group commit is sharing fsyncs.
+    pub fn stats(&self) -> JournalStats {
+        JournalStats {
+            commits: self.counters.commits.load(Ordering::Relaxed),
+            units: self.counters.units.load(Ordering::Relaxed),
+        }
     }
 
     fn send(&self, request: Request) -> Result<(), Error> {
@@ -453,18 +482,20 @@ struct Writer {
     /// The connection's current `synchronous` setting (true: FULL).
     current_full: bool,
     deliveries: Arc<DeliveryLog>,
+    counters: Arc<Counters>,
     last_vacuum_check: Instant,
     last_commit: Duration,
 }
 
 impl Writer {
-    fn new(conn: Connection, sync: SyncMode, deliveries: Arc<DeliveryLog>) -> Writer {
+    fn new(conn: Connection, sync: SyncMode, deliveries: Arc<DeliveryLog>, counters: Arc<Counters>) -> Writer {
         let full = sync == SyncMode::Full;
         Writer {
             conn,
             full,
             current_full: full,
             deliveries,
+            counters,
             last_vacuum_check: Instant::now(),
             last_commit: Duration::ZERO,
         }
@@ -583,6 +614,8 @@ impl Writer {
         let began = Instant::now();
         let result = self.apply(&units, self.full && strict);
         self.last_commit = began.elapsed();
+        self.counters.commits.fetch_add(1, Ordering::Relaxed);
+        self.counters.units.fetch_add(units.len() as u64, Ordering::Relaxed);
         if let Err(e) = &result {
             tracing::warn!(units = units.len(), cause = %e, "a journal commit failed");
         }
@@ -731,4 +764,87 @@ fn apply_row(tx: &rusqlite::Transaction<'_>, row: &Row) -> rusqlite::Result<()> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::Message;
+
+    fn scratch(label: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("herald-sqlite-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn send_ops(key: u64) -> Vec<Op> {
+        vec![
+            Op::AddMessage { key, message: Arc::new(Message::text(format!("m{key}"))) },
+            Op::Enqueue { store: "queue:q".into(), key },
+        ]
+    }
+
+    #[test]
+    fn concurrent_writers_share_commits_and_every_unit_lands() {
+        const WRITERS: u64 = 8;
+        const EACH: u64 = 40;
+        let dir = scratch("group");
+        let journal = Arc::new(SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap());
+        let threads: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let journal = journal.clone();
+                std::thread::spawn(move || {
+                    for i in 0..EACH {
+                        journal.write(send_ops(w * 1000 + i + 1)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let stats = journal.stats();
+        assert_eq!(stats.units, WRITERS * EACH);
+        // Writers that wait while a commit syncs go into the next one together.
+        assert!(stats.commits * 2 <= stats.units, "no group commit: {stats:?}");
+        let recovered = journal.recover().unwrap();
+        assert_eq!(recovered.messages.len() as u64, WRITERS * EACH);
+        assert_eq!(recovered.entries.len() as u64, WRITERS * EACH);
+        journal.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_failing_batch_fails_its_units_and_keeps_earlier_ones() {
+        let dir = scratch("failing");
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        journal.write(send_ops(1)).unwrap();
+        // The same key again violates the primary key: the whole unit is rolled back.
+        let mut bad = send_ops(2);
+        bad.extend(send_ops(1));
+        assert!(matches!(journal.write(bad), Err(Error::Storage(_))));
+        journal.write(send_ops(3)).unwrap();
+        let recovered = journal.recover().unwrap();
+        let keys: Vec<u64> = recovered.messages.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, [1, 3]);
+        journal.close();
+        assert!(matches!(journal.write(send_ops(4)), Err(Error::Closed)));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn removing_the_last_reference_deletes_the_message() {
+        let dir = scratch("refs");
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        let mut ops = send_ops(1);
+        ops.push(Op::Enqueue { store: "sub:0::s".into(), key: 1 });
+        journal.write(ops).unwrap();
+        journal.write(vec![Op::Remove { store: "queue:q".into(), key: 1 }]).unwrap();
+        assert_eq!(journal.recover().unwrap().messages.len(), 1);
+        journal.write(vec![Op::Remove { store: "sub:0::s".into(), key: 1 }]).unwrap();
+        let recovered = journal.recover().unwrap();
+        assert!(recovered.messages.is_empty() && recovered.entries.is_empty());
+        journal.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
