@@ -9,7 +9,8 @@
 //! - a backlog of BACKLOG messages (default 200,000): the time to recover it at start and
 //!   the resident memory it takes, then the time to drain it.
 //!
-//! `cargo bench -p herald-core --bench journal [-- SECONDS_PER_CASE [BACKLOG]]`
+//! `cargo bench -p herald-core --bench journal [-- SECONDS_PER_CASE [BACKLOG]] [CASE...]`
+//! where CASE is `raw`, `1p1c`, `8p`, `8p8c`, `tx` or `backlog` (default: all).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -234,27 +235,43 @@ fn main() {
     let numbers: Vec<f64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let seconds = numbers.first().copied().unwrap_or(3.0);
     let backlog_size = numbers.get(1).map(|n| *n as usize).unwrap_or(200_000);
+    let cases: Vec<String> = std::env::args().skip(1).filter(|a| a.parse::<f64>().is_err() && !a.starts_with('-')).collect();
+    let run = |case: &str| cases.is_empty() || cases.iter().any(|c| c == case);
     let budget = Duration::from_secs_f64(seconds);
     println!("1 KiB messages, {seconds} s per case, temp dir {}", std::env::temp_dir().display());
-    let append = raw_append_fsync(budget);
-    println!("{:<58} {:>10.0} /s", "raw: append + fdatasync", append);
-    let one = raw_sqlite(budget, 1);
-    println!("{:<58} {:>10.0} /s", "raw: SQLite WAL synchronous=FULL, 1 insert per txn", one);
-    let hundred = raw_sqlite(budget, 100);
-    println!("{:<58} {:>10.0} /s", "raw: SQLite WAL synchronous=FULL, 100 inserts per txn", hundred);
-    let (c1, p1) = herald(budget, 1, 1, 1);
-    println!(
-        "{:<58} {:>10.0} /s consumed, {:.0} sent ({:.0}% of raw 1/txn)",
-        "herald: 1 producer / 1 consumer, sync sends, auto ack",
-        c1,
-        p1,
-        100.0 * p1 / one
-    );
-    let (_, p8) = herald(budget, 8, 0, 1);
-    println!("{:<58} {:>10.0} /s sent ({:.1}x 1 producer)", "herald: 8 producers, sync sends", p8, p8 / p1);
-    let (c88, p88) = herald(budget, 8, 8, 1);
-    println!("{:<58} {:>10.0} /s consumed, {:.0} sent", "herald: 8 producers / 8 consumers, sync, auto ack", c88, p88);
-    let (ct, pt) = herald(budget, 1, 1, 100);
-    println!("{:<58} {:>10.0} /s consumed, {:.0} sent", "herald: transacted, commit every 100, both sides", ct, pt);
-    backlog(backlog_size);
+    let (mut one, mut p1) = (f64::NAN, f64::NAN);
+    if run("raw") {
+        let append = raw_append_fsync(budget);
+        println!("{:<58} {:>10.0} /s", "raw: append + fdatasync", append);
+        one = raw_sqlite(budget, 1);
+        println!("{:<58} {:>10.0} /s", "raw: SQLite WAL synchronous=FULL, 1 insert per txn", one);
+        let hundred = raw_sqlite(budget, 100);
+        println!("{:<58} {:>10.0} /s", "raw: SQLite WAL synchronous=FULL, 100 inserts per txn", hundred);
+    }
+    if run("1p1c") {
+        let c1;
+        (c1, p1) = herald(budget, 1, 1, 1);
+        println!(
+            "{:<58} {:>10.0} /s consumed, {:.0} sent ({:.0}% of raw 1/txn)",
+            "herald: 1 producer / 1 consumer, sync sends, auto ack",
+            c1,
+            p1,
+            100.0 * p1 / one
+        );
+    }
+    if run("8p") {
+        let (_, p8) = herald(budget, 8, 0, 1);
+        println!("{:<58} {:>10.0} /s sent ({:.1}x 1 producer)", "herald: 8 producers, sync sends", p8, p8 / p1);
+    }
+    if run("8p8c") {
+        let (c88, p88) = herald(budget, 8, 8, 1);
+        println!("{:<58} {:>10.0} /s consumed, {:.0} sent", "herald: 8 producers / 8 consumers, sync, auto ack", c88, p88);
+    }
+    if run("tx") {
+        let (ct, pt) = herald(budget, 1, 1, 100);
+        println!("{:<58} {:>10.0} /s consumed, {:.0} sent", "herald: transacted, commit every 100, both sides", ct, pt);
+    }
+    if run("backlog") {
+        backlog(backlog_size);
+    }
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 pub use sqlite::{
     JournalStats, SqliteJournal, SqliteOptions, SyncMode, DATABASE_FILE, DELIVERY_LOG, DELIVERY_LOG_OLD, LOCK_FILE, SCHEMA_VERSION,
+    WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT,
 };
 
 use crate::message::Message;

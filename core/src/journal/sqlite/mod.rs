@@ -75,7 +75,11 @@ const SCHEMA: &str = include_str!("../../../sql/schema.sql");
 /// `MIGRATIONS[i]` upgrades schema version `i + 1` to `i + 2`.
 const MIGRATIONS: &[&str] = &[];
 /// The WAL file is truncated back to this size after a checkpoint.
-pub const WAL_SIZE_LIMIT: u64 = 16 << 20;
+pub const WAL_SIZE_LIMIT: u64 = 64 << 20;
+/// Pages the WAL collects before a checkpoint copies them into the database. Messages
+/// are short-lived: a page written, rewritten and emptied between two checkpoints is
+/// copied once, so a larger WAL saves database writes.
+pub const WAL_CHECKPOINT_PAGES: i64 = 8192;
 /// The most units one commit takes.
 const MAX_BATCH: usize = 4096;
 /// How often the writer looks for free pages to give back.
@@ -405,6 +409,7 @@ fn open_database(path: &Path, options: &SqliteOptions) -> Result<Connection, Her
         conn.pragma_update(None, "synchronous", sync_level(options.sync == SyncMode::Full))?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT as i64)?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
         if let Some(max) = options.max_size {
             let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
             let pages = (max as i64 / page_size.max(512)).max(16);
