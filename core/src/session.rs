@@ -137,8 +137,10 @@ impl SessionCore {
     // ---- receiving ----
 
     /// Waits for the consumer's next message until `deadline` (`None`: forever). With
-    /// `deadline` in the past this is receiveNoWait.
-    pub fn receive(&self, consumer: &ConsumerCore, deadline: Option<Instant>) -> Result<Option<Delivery>> {
+    /// `deadline` in the past this is receiveNoWait. With `hold`, the automatic modes
+    /// keep the message unacknowledged until [`SessionCore::acknowledge_held`] (or
+    /// redeliver it on `recover`), as a MessageListener's delivery needs.
+    pub fn receive(&self, consumer: &ConsumerCore, deadline: Option<Instant>, hold: bool) -> Result<Option<Delivery>> {
         let link = &consumer.link;
         let pull = consumer.prefetch == 0;
         let refill_at = (consumer.prefetch / 4).max(1);
@@ -181,7 +183,7 @@ impl SessionCore {
                 if refill && consumer.queue.has_ready() {
                     self.fill(consumer, now());
                 }
-                return self.deliver(consumer, entry).map(Some);
+                return self.deliver(consumer, entry, hold).map(Some);
             }
             if started && !filled {
                 // Always look in the queue itself before sleeping: a message may have
@@ -229,7 +231,7 @@ impl SessionCore {
                     match inbox.buf.pop_front() {
                         Some(entry) if started => {
                             drop(inbox);
-                            return self.deliver(consumer, entry).map(Some);
+                            return self.deliver(consumer, entry, hold).map(Some);
                         }
                         Some(entry) => inbox.buf.push_front(entry),
                         None => {}
@@ -248,13 +250,13 @@ impl SessionCore {
     }
 
     /// Hands an entry to the application, acknowledging it at once in the automatic
-    /// modes.
-    fn deliver(&self, consumer: &ConsumerCore, mut entry: Entry) -> Result<Delivery> {
+    /// modes unless asked to hold it.
+    fn deliver(&self, consumer: &ConsumerCore, mut entry: Entry, hold: bool) -> Result<Delivery> {
         entry.deliveries += 1;
         let delivery = Delivery::new(entry.message.clone(), entry.deliveries);
         match self.mode {
-            AckMode::Auto | AckMode::DupsOk => self.broker().acknowledge(&consumer.queue, entry)?,
-            AckMode::Client | AckMode::Transacted => {
+            AckMode::Auto | AckMode::DupsOk if !hold => self.broker().acknowledge(&consumer.queue, entry)?,
+            _ => {
                 self.broker().record_delivery(&consumer.queue, &entry);
                 lock(&self.state).unacked.push((consumer.queue.clone(), entry));
             }
@@ -269,6 +271,20 @@ impl SessionCore {
     pub fn acknowledge(&self) -> Result<()> {
         self.check_open()?;
         if self.mode != AckMode::Client {
+            return Ok(());
+        }
+        let acks = std::mem::take(&mut lock(&self.state).unacked);
+        if acks.is_empty() {
+            return Ok(());
+        }
+        self.broker().apply(Vec::new(), acks, self.connection.id)
+    }
+
+    /// AUTO and DUPS_OK: acknowledges the messages received with `hold`, once the
+    /// listener that got them has returned.
+    pub fn acknowledge_held(&self) -> Result<()> {
+        self.check_open()?;
+        if !matches!(self.mode, AckMode::Auto | AckMode::DupsOk) {
             return Ok(());
         }
         let acks = std::mem::take(&mut lock(&self.state).unacked);

@@ -168,10 +168,10 @@ mod tests {
             ("f".into(), Value::Float(1.5)),
         ]));
         let bytes = map.encode();
-        // Body: {"Map": [["k", {"Bytes": [1, 200]}], ["c", {"Char": "x"}], ["f", {"Float": f32}]]}
+        // Body: {"Map": [["k", {"Bytes": bin [1, 200]}], ["c", {"Char": "x"}], ["f", {"Float": f32}]]}
         let tail: &[u8] = &[
-            0x81, 0xa3, b'M', b'a', b'p', 0x93, 0x92, 0xa1, b'k', 0x81, 0xa5, b'B', b'y', b't', b'e', b's', 0x92,
-            0x01, 0xcc, 0xc8, 0x92, 0xa1, b'c', 0x81, 0xa4, b'C', b'h', b'a', b'r', 0xa1, b'x', 0x92, 0xa1, b'f',
+            0x81, 0xa3, b'M', b'a', b'p', 0x93, 0x92, 0xa1, b'k', 0x81, 0xa5, b'B', b'y', b't', b'e', b's', 0xc4,
+            0x02, 0x01, 0xc8, 0x92, 0xa1, b'c', 0x81, 0xa4, b'C', b'h', b'a', b'r', 0xa1, b'x', 0x92, 0xa1, b'f',
             0x81, 0xa5, b'F', b'l', b'o', b'a', b't', 0xca, 0x3f, 0xc0, 0x00, 0x00,
         ];
         assert!(bytes.ends_with(tail), "{bytes:02x?}");

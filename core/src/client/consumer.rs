@@ -44,18 +44,28 @@ impl Consumer {
     /// Waits for the next message, however long it takes. Closing the consumer or its
     /// session from another thread ends the wait with an `IllegalState` error.
     pub fn receive(&self) -> Result<Option<Delivery>> {
-        self.session.receive(&self.core, None)
+        self.session.receive(&self.core, None, false)
     }
 
     /// Waits up to `timeout` for the next message.
     pub fn receive_timeout(&self, timeout: Duration) -> Result<Option<Delivery>> {
         let deadline = Instant::now().checked_add(timeout);
-        self.session.receive(&self.core, deadline)
+        self.session.receive(&self.core, deadline, false)
     }
 
     /// The next message if one is ready now.
     pub fn receive_no_wait(&self) -> Result<Option<Delivery>> {
-        self.session.receive(&self.core, Some(Instant::now()))
+        self.session.receive(&self.core, Some(Instant::now()), false)
+    }
+
+    /// Receives for a MessageListener: like [`Consumer::receive_timeout`] (`None` waits
+    /// forever), but in AUTO_ACKNOWLEDGE and DUPS_OK_ACKNOWLEDGE sessions the message
+    /// stays unacknowledged until the listener returns and the caller calls
+    /// [`Session::acknowledge_held`](super::Session::acknowledge_held); if the listener
+    /// fails, [`Session::recover`](super::Session::recover) redelivers it.
+    pub fn receive_held(&self, timeout: Option<Duration>) -> Result<Option<Delivery>> {
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        self.session.receive(&self.core, deadline, true)
     }
 
     /// Registers a hook called when this consumer may have a message to receive, so a

@@ -109,6 +109,12 @@ impl Session {
         self.core.acknowledge()
     }
 
+    /// AUTO/DUPS_OK: acknowledges what [`Consumer::receive_held`] handed out, once the
+    /// listener has processed it.
+    pub fn acknowledge_held(&self) -> Result<()> {
+        self.core.acknowledge_held()
+    }
+
     pub fn commit(&self) -> Result<()> {
         self.core.commit()
     }

@@ -87,7 +87,7 @@ final class MessageCodec {
         else if (v instanceof Float) { w.string("Float"); w.float32((Float) v); }
         else if (v instanceof Double) { w.string("Double"); w.float64((Double) v); }
         else if (v instanceof String) { w.string("String"); w.string((String) v); }
-        else if (v instanceof byte[]) { w.string("Bytes"); w.byteSeq((byte[]) v); }
+        else if (v instanceof byte[]) { w.string("Bytes"); w.bin((byte[]) v); }
         else throw new IllegalArgumentException("not a message value: " + v.getClass().getName());
     }
 
@@ -99,7 +99,7 @@ final class MessageCodec {
         } else if (m instanceof HeraldBytesMessage) {
             w.mapHeader(1);
             w.string("Bytes");
-            w.byteSeq(((HeraldBytesMessage) m).bodyBytes());
+            w.bin(((HeraldBytesMessage) m).bodyBytes());
         } else if (m instanceof HeraldMapMessage) {
             Map<String, Object> map = ((HeraldMapMessage) m).map;
             w.mapHeader(1);
@@ -121,7 +121,7 @@ final class MessageCodec {
             byte[] s = ((HeraldObjectMessage) m).serialized;
             w.mapHeader(1);
             w.string("Object");
-            if (s == null) w.nil(); else w.byteSeq(s);
+            if (s == null) w.nil(); else w.bin(s);
         } else {
             w.string("Empty");
         }

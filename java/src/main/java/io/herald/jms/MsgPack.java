@@ -131,20 +131,6 @@ final class MsgPack {
             out.write(b, 0, n);
         }
 
-        /** A Rust {@code Vec<u8>} as serde writes it: an array of small integers. */
-        void byteSeq(byte[] b) {
-            arrayHeader(b.length);
-            out.ensure(2 * b.length);
-            byte[] dst = out.b;
-            int n = out.n;
-            for (byte x : b) {
-                if (x < 0) {
-                    dst[n++] = (byte) 0xcc;
-                }
-                dst[n++] = x;
-            }
-            out.n = n;
-        }
 
         void arrayHeader(int n) {
             if (n < 16) {
