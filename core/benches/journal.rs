@@ -92,8 +92,13 @@ fn raw_sqlite(budget: Duration, per_txn: usize) -> f64 {
 }
 
 fn broker(dir: &Path) -> Broker {
-    let journal = SqliteJournal::open(dir, &SqliteOptions::default()).unwrap();
-    Broker::start(BrokerConfig { journal: Box::new(journal), ..BrokerConfig::default() }).unwrap()
+    broker_and_journal(dir).0
+}
+
+fn broker_and_journal(dir: &Path) -> (Broker, Arc<SqliteJournal>) {
+    let journal = Arc::new(SqliteJournal::open(dir, &SqliteOptions::default()).unwrap());
+    let broker = Broker::start(BrokerConfig { journal: Box::new(journal.clone()), ..BrokerConfig::default() }).unwrap();
+    (broker, journal)
 }
 
 fn connect(broker: &Broker) -> Connection {
@@ -104,10 +109,10 @@ fn connect(broker: &Broker) -> Connection {
 
 /// `producers` and `consumers` threads on one queue for `budget`; `batch` > 1 makes both
 /// sides transacted, committing every `batch` messages. Returns messages consumed per
-/// second and sent per second.
+/// second and sent per second, and prints how many units each commit carried.
 fn herald(budget: Duration, producers: usize, consumers: usize, batch: usize) -> (f64, f64) {
     let dir = Scratch::new("herald");
-    let broker = broker(dir.path());
+    let (broker, journal) = broker_and_journal(dir.path());
     let queue = Destination::queue("bench");
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicUsize::new(0));
@@ -167,6 +172,8 @@ fn herald(budget: Duration, producers: usize, consumers: usize, batch: usize) ->
         t.join().unwrap();
     }
     broker.shutdown();
+    let stats = journal.stats();
+    print!("  [{:.1} units per commit] ", stats.units as f64 / stats.commits.max(1) as f64);
     (got as f64 / elapsed, put as f64 / elapsed)
 }
 

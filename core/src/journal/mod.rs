@@ -118,6 +118,30 @@ pub trait Journal: Send + Sync + 'static {
     fn close(&self) {}
 }
 
+/// A shared journal: the broker writes through it while its owner keeps a handle (for
+/// statistics, say).
+impl<J: Journal> Journal for Arc<J> {
+    fn is_durable(&self) -> bool {
+        (**self).is_durable()
+    }
+
+    fn write(&self, ops: Vec<Op>) -> Result<(), Error> {
+        (**self).write(ops)
+    }
+
+    fn write_relaxed(&self, ops: Vec<Op>) -> Result<(), Error> {
+        (**self).write_relaxed(ops)
+    }
+
+    fn recover(&self) -> Result<Recovered, Error> {
+        (**self).recover()
+    }
+
+    fn close(&self) {
+        (**self).close()
+    }
+}
+
 /// A journal that keeps nothing: an in-memory broker.
 #[derive(Debug, Default)]
 pub struct MemoryJournal;
