@@ -113,6 +113,13 @@ pub trait Journal: Send + Sync + 'static {
     /// Reads back what the journal holds.
     fn recover(&self) -> Result<Recovered, Error>;
 
+    /// The stored form of message `key`, read back on demand (for a body that was
+    /// dropped from memory). `None` when the journal does not hold it; a journal that
+    /// keeps nothing never does.
+    fn load(&self, _key: u64) -> Result<Option<Arc<Message>>, Error> {
+        Ok(None)
+    }
+
     /// Finishes the writes under way and releases the storage (files, locks); later
     /// writes fail with [`Error::Closed`]. Closing twice is harmless.
     fn close(&self) {}
@@ -135,6 +142,10 @@ impl<J: Journal> Journal for Arc<J> {
 
     fn recover(&self) -> Result<Recovered, Error> {
         (**self).recover()
+    }
+
+    fn load(&self, key: u64) -> Result<Option<Arc<Message>>, Error> {
+        (**self).load(key)
     }
 
     fn close(&self) {

@@ -192,6 +192,9 @@ pub struct SqliteJournal {
     writer: Mutex<Option<JoinHandle<()>>>,
     /// Held (locked) from open to close.
     lock_file: Mutex<Option<File>>,
+    /// A read-only connection for [`Journal::load`]: in WAL mode it reads committed data
+    /// while the writer writes.
+    reader: Mutex<Option<Connection>>,
 }
 
 impl std::fmt::Debug for SqliteJournal {
@@ -241,6 +244,11 @@ impl SqliteJournal {
             DeliveryLog::open(&dir)
                 .map_err(|e| io_error(format!("cannot open the delivery log in {}: {e}", dir.display())))?,
         );
+        let reader = Connection::open_with_flags(
+            &db_path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| io_error(format!("cannot open {} for reading: {e}", db_path.display())))?;
         let (sender, receiver) = mpsc::channel();
         let sync = options.sync;
         let log = deliveries.clone();
@@ -257,6 +265,7 @@ impl SqliteJournal {
             sender: RwLock::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
             lock_file: Mutex::new(Some(lock_file)),
+            reader: Mutex::new(Some(reader)),
         })
     }
 
@@ -328,9 +337,22 @@ impl Journal for SqliteJournal {
         wait.recv().unwrap_or(Err(Error::Closed))
     }
 
+    fn load(&self, key: u64) -> Result<Option<Arc<Message>>, Error> {
+        let reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(conn) = &*reader else { return Err(Error::Closed) };
+        let mut stmt = conn.prepare_cached("SELECT data FROM message WHERE key = ?1").map_err(storage)?;
+        let mut rows = stmt.query(params![key as i64]).map_err(storage)?;
+        let Some(row) = rows.next().map_err(storage)? else { return Ok(None) };
+        let data = row.get_ref(0).map_err(storage)?.as_blob().map_err(|e| storage(e.into()))?;
+        let message = Message::decode(data)
+            .map_err(|e| Error::Storage(format!("message {key} in the journal cannot be read: {e}")))?;
+        Ok(Some(Arc::new(message)))
+    }
+
     fn close(&self) {
         // Dropping the sender lets the writer finish what is queued and stop; the lock
         // is released only once the database is closed.
+        self.reader.lock().unwrap_or_else(|p| p.into_inner()).take();
         self.sender.write().unwrap_or_else(|p| p.into_inner()).take();
         let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(writer) = writer {
@@ -834,6 +856,37 @@ mod tests {
         assert_eq!(keys, [1, 3]);
         journal.close();
         assert!(matches!(journal.write(send_ops(4)), Err(Error::Closed)));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn load_reads_a_stored_message_while_the_writer_writes() {
+        let dir = scratch("load");
+        let journal = Arc::new(SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap());
+        let mut message = Message::text("x".repeat(10_000));
+        message.priority = 7;
+        journal
+            .write(vec![
+                Op::AddMessage { key: 42, message: Arc::new(message.clone()) },
+                Op::Enqueue { store: "queue:q".into(), key: 42 },
+            ])
+            .unwrap();
+        let writer = {
+            let journal = journal.clone();
+            std::thread::spawn(move || {
+                for key in 100..300 {
+                    journal.write(send_ops(key)).unwrap();
+                }
+            })
+        };
+        for _ in 0..200 {
+            assert_eq!(*journal.load(42).unwrap().unwrap(), message);
+        }
+        writer.join().unwrap();
+        assert!(journal.load(7).unwrap().is_none());
+        assert_eq!(journal.load(299).unwrap().unwrap().text_body(), Some("m299"));
+        journal.close();
+        assert!(matches!(journal.load(42), Err(Error::Closed)));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
