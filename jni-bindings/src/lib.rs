@@ -98,8 +98,8 @@ pub extern "system" fn Java_io_herald_jms_Native_producerSend<'l>(mut env: EnvUn
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_consumerReceive<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, timeout_ms: jlong) -> JByteArray<'l> {
-    env.with_env(|env| -> Result<JByteArray<'l>, BindError> { ops::consumer_receive(env, Handle(h), timeout_ms) }).resolve::<ThrowJms>()
+pub extern "system" fn Java_io_herald_jms_Native_consumerReceive<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, timeout_ms: jlong, hold: jboolean) -> JByteArray<'l> {
+    env.with_env(|env| -> Result<JByteArray<'l>, BindError> { ops::consumer_receive(env, Handle(h), timeout_ms, hold) }).resolve::<ThrowJms>()
 }
 
 #[unsafe(no_mangle)]

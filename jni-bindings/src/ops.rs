@@ -126,7 +126,8 @@ pub fn session_unsubscribe(env: &mut Env<'_>, h: Handle, name: JString<'_>) -> B
     Ok(handle::session(h)?.session.unsubscribe(&name)?)
 }
 
-/// 0 acknowledge, 1 commit, 2 rollback, 3 recover.
+/// 0 acknowledge, 1 commit, 2 rollback, 3 recover, 4 acknowledge what a listener
+/// received with `hold` (AUTO/DUPS_OK).
 pub fn session_complete(h: Handle, what: jint) -> BindResult<()> {
     let entry = handle::session(h)?;
     let s = &entry.session;
@@ -135,6 +136,7 @@ pub fn session_complete(h: Handle, what: jint) -> BindResult<()> {
         1 => s.commit()?,
         2 => s.rollback()?,
         3 => s.recover()?,
+        4 => s.acknowledge_held()?,
         other => return Err(BindError::invalid_argument(format!("unknown session operation {other}"))),
     }
     Ok(())
@@ -201,9 +203,17 @@ pub fn producer_send<'local>(
 // ---- consumer and browser ----
 
 /// `timeout_ms` < 0 waits forever, 0 does not wait. Returns the encoded delivery or null.
-pub fn consumer_receive<'local>(env: &mut Env<'local>, h: Handle, timeout_ms: jlong) -> BindResult<JByteArray<'local>> {
+/// With `hold` (a MessageListener's delivery), AUTO/DUPS_OK sessions keep the message
+/// unacknowledged until `session_complete(4)`, or redeliver it on recover.
+pub fn consumer_receive<'local>(
+    env: &mut Env<'local>,
+    h: Handle,
+    timeout_ms: jlong,
+    hold: jboolean,
+) -> BindResult<JByteArray<'local>> {
     let consumer = handle::consumer(h)?;
     let delivery = match timeout_ms {
+        t if hold => consumer.receive_held((t >= 0).then(|| Duration::from_millis(t as u64)))?,
         t if t < 0 => consumer.receive()?,
         0 => consumer.receive_no_wait()?,
         t => consumer.receive_timeout(Duration::from_millis(t as u64))?,

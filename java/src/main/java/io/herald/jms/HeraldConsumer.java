@@ -69,13 +69,13 @@ public class HeraldConsumer implements javax.jms.MessageConsumer, javax.jms.Queu
         if (listener != null) {
             throw new IllegalStateException("this consumer has a MessageListener; it cannot also be read with receive()");
         }
-        return fetch(timeout);
+        return fetch(timeout, false);
     }
 
-    private HeraldMessage fetch(long timeout) throws JMSException {
+    private HeraldMessage fetch(long timeout, boolean hold) throws JMSException {
         byte[] b;
         try {
-            b = resource.call(h -> Native.consumerReceive(h, timeout));
+            b = resource.call(h -> Native.consumerReceive(h, timeout, hold));
         } catch (IllegalStateException e) {
             if (closed || session.isClosed()) return null; // closed by another thread while waiting
             throw e;
@@ -88,22 +88,31 @@ public class HeraldConsumer implements javax.jms.MessageConsumer, javax.jms.Queu
         }
     }
 
-    /** Delivery thread: hands one waiting message to the listener; false when none waits. */
+    /**
+     * Delivery thread: hands one waiting message to the listener; false when none waits.
+     * In AUTO_ACKNOWLEDGE and DUPS_OK_ACKNOWLEDGE the message is acknowledged only once
+     * onMessage returns; if it throws a RuntimeException the session recovers, so the
+     * message comes again with JMSRedelivered set (JMS 2.0 section 8.7), until the broker's
+     * delivery limit sends it to the dead letter queue. In CLIENT_ACKNOWLEDGE and
+     * transacted sessions it stays unacknowledged and the failure goes to the
+     * ExceptionListener.
+     */
     boolean deliverOne() throws JMSException {
         MessageListener l = listener;
         if (l == null || closed) return false;
-        HeraldMessage m = fetch(0);
+        HeraldMessage m = fetch(0, true);
         if (m == null) return false;
+        boolean automatic = session.mode == Session.AUTO_ACKNOWLEDGE || session.mode == Session.DUPS_OK_ACKNOWLEDGE;
         try {
             l.onMessage(m);
         } catch (RuntimeException e) {
-            // A listener should not throw (JMS 2.0 section 8.7). In the automatic modes Herald
-            // acknowledged the message on receipt, so it is not redelivered; in the others it
-            // stays unacknowledged and the failure goes to the ExceptionListener.
-            if (session.mode == Session.CLIENT_ACKNOWLEDGE || session.mode == Session.SESSION_TRANSACTED) {
-                throw JmsExceptions.wrap(e);
+            if (automatic) {
+                session.listenerFailed();
+                return true;
             }
+            throw JmsExceptions.wrap(e);
         }
+        if (automatic) session.acknowledgeHeld();
         return true;
     }
 

@@ -140,6 +140,31 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
         resource.run(h -> Native.sessionComplete(h, Native.ACKNOWLEDGE));
     }
 
+    /**
+     * Listener delivery (AUTO/DUPS_OK): the listener returned, so its message is
+     * acknowledged. close() waits for a running listener before releasing the native
+     * session, so this still acknowledges when close() was called meanwhile.
+     */
+    void acknowledgeHeld() throws JMSException {
+        completeAfterListener(Native.ACKNOWLEDGE_HELD);
+    }
+
+    /** Listener delivery (AUTO/DUPS_OK): the listener threw, so its message is redelivered. */
+    void listenerFailed() throws JMSException {
+        completeAfterListener(Native.RECOVER);
+        wakeDelivery();
+    }
+
+    private void completeAfterListener(int what) throws JMSException {
+        try {
+            resource.run(h -> Native.sessionComplete(h, what));
+        } catch (IllegalStateException e) {
+            // The listener closed its own connection: the session's unacknowledged
+            // messages were returned for redelivery when it closed.
+            if (!isClosed()) throw e;
+        }
+    }
+
     // ---- producers ----
 
     @Override public MessageProducer createProducer(Destination destination) throws JMSException {

@@ -31,7 +31,8 @@ final class Native {
             String subscription, boolean durable, boolean shared);
     static native long sessionCreateBrowser(long session, String queue, String selector);
     static native void sessionUnsubscribe(long session, String name);
-    static final int ACKNOWLEDGE = 0, COMMIT = 1, ROLLBACK = 2, RECOVER = 3;
+    /** ACKNOWLEDGE_HELD acknowledges what a listener received with {@code hold} (AUTO/DUPS_OK). */
+    static final int ACKNOWLEDGE = 0, COMMIT = 1, ROLLBACK = 2, RECOVER = 3, ACKNOWLEDGE_HELD = 4;
     static native void sessionComplete(long session, int what);
     /** Blocks until a listening consumer of the session may have a message; true when woken. */
     static native boolean sessionWait(long session, long timeoutMillis);
@@ -41,8 +42,12 @@ final class Native {
     static native long[] producerSend(long producer, String destination, byte[] message, int deliveryMode,
             int priority, long timeToLive, long deliveryDelay, boolean disableMessageId, boolean disableTimestamp);
 
-    /** timeout &lt; 0 waits forever, 0 does not wait; returns an encoded delivery or null. */
-    static native byte[] consumerReceive(long consumer, long timeoutMillis);
+    /**
+     * timeout &lt; 0 waits forever, 0 does not wait; returns an encoded delivery or null. With
+     * {@code hold} (listener delivery) an AUTO/DUPS_OK session keeps the message
+     * unacknowledged until {@code sessionComplete(ACKNOWLEDGE_HELD)} or a recover.
+     */
+    static native byte[] consumerReceive(long consumer, long timeoutMillis, boolean hold);
     /** Makes the consumer ring its session's doorbell (session 0: stop). */
     static native void consumerSetWakeup(long consumer, long session);
 

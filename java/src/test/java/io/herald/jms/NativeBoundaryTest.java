@@ -67,7 +67,7 @@ public class NativeBoundaryTest {
         HeraldSession s = (HeraldSession) c.createSession();
         long sh = s.handle();
         try {
-            Native.consumerReceive(sh, 0);
+            Native.consumerReceive(sh, 0, false);
             fail("a session handle is not a consumer handle");
         } catch (HeraldNativeException expected) {
             assertEquals(HeraldNativeException.ILLEGAL_STATE, expected.kind());

@@ -25,7 +25,7 @@ import javax.jms.Topic;
  *
  * <pre>
  * java -cp herald-jms.jar:javax.jms-api.jar:bench.jar io.herald.jms.bench.JmsBench \
- *     [--factory CLASS] [--url URL] [--label NAME] [--messages N]
+ *     [--factory CLASS] [--url URL] [--label NAME] [--messages N] [--backlog N]
  * </pre>
  *
  * {@code --factory} names a ConnectionFactory class with a public (String url) constructor
@@ -36,6 +36,7 @@ public final class JmsBench {
     private final ConnectionFactory factory;
     private final String label;
     private int messages;
+    private int backlog = 100_000;
     private final byte[] body = new byte[1024];
     private int run;
 
@@ -51,19 +52,22 @@ public final class JmsBench {
         String url = "vm://bench";
         String label = null;
         int messages = 100_000;
+        int backlog = 100_000;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--factory": factoryClass = args[++i]; break;
                 case "--url": url = args[++i]; break;
                 case "--label": label = args[++i]; break;
                 case "--messages": messages = Integer.parseInt(args[++i]); break;
+                case "--backlog": backlog = Integer.parseInt(args[++i]); break;
                 default:
-                    System.err.println("usage: JmsBench [--factory CLASS] [--url URL] [--label NAME] [--messages N]");
+                    System.err.println("usage: JmsBench [--factory CLASS] [--url URL] [--label NAME] [--messages N] [--backlog N]");
                     System.exit(2);
             }
         }
         ConnectionFactory f = (ConnectionFactory) Class.forName(factoryClass).getConstructor(String.class).newInstance(url);
         JmsBench b = new JmsBench(f, label != null ? label : url, messages);
+        b.backlog = backlog;
         b.all();
         System.exit(0);
     }
@@ -79,7 +83,7 @@ public final class JmsBench {
         report("1P/1C transacted x100", throughput(1, 1, DeliveryMode.PERSISTENT, true), "msg/s");
         report("4P/4C persistent", throughput(4, 4, DeliveryMode.PERSISTENT, false), "msg/s");
         report("topic fan-out 1P/4S", fanOut(4), "msg/s");
-        report("backlog 100000 then drain", backlog(100_000), "msg/s");
+        report("backlog " + backlog + " then drain", backlog(backlog), "msg/s");
         long[] rr = requestReply(Math.max(1000, messages / 20));
         report("request/reply p50", rr[0] / 1000.0, "us");
         report("request/reply p99", rr[1] / 1000.0, "us");
