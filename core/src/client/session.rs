@@ -94,7 +94,7 @@ impl Session {
         }
         let selector = Selector::parse_optional(selector)?;
         let q = self.core.broker().queue_for_consumer(queue, self.core.connection.id)?;
-        Ok(Browser::new(q.snapshot(selector.as_ref(), now_millis())))
+        Ok(Browser::new(self.core.broker().clone(), q.snapshot(selector.as_ref(), now_millis())))
     }
 
     /// Deletes the durable subscription `name` of this connection's client ID.
