@@ -202,17 +202,38 @@ impl Broker {
             topic.attach(sub.clone());
             lock(&self.shared.named_subscriptions).insert((record.client_id, record.name), sub);
         }
-        // A resident body is charged once however many stores hold its message; the
-        // journal left out the bodies beyond the budget (`paged`).
-        let paged = recovered.paged;
-        let messages: HashMap<u64, (Arc<Message>, Option<Arc<Charge>>)> = recovered
-            .messages
+        // Messages by key, found by binary search: a million-message backlog needs no
+        // map beside it. A resident body is charged once however many stores hold its
+        // message; the journal left out the bodies beyond the budget (`paged`).
+        let mut recovered_messages = recovered.messages;
+        if !recovered_messages.is_sorted_by_key(|m| m.0) {
+            recovered_messages.sort_unstable_by_key(|m| m.0);
+        }
+        let mut paged = recovered.paged;
+        paged.sort_unstable();
+        // The messages of one destination share its name instead of each holding a copy.
+        let mut names: HashSet<Destination> = HashSet::new();
+        let messages: Vec<(u64, Arc<Message>, bool, Option<Arc<Charge>>)> = recovered_messages
             .into_iter()
-            .map(|(key, message)| {
-                let charge = (!paged.contains(&key)).then(|| self.shared.budget.charge(&message));
-                (key, (message, charge))
+            .map(|(key, mut message)| {
+                if let Some(dest) = &message.destination {
+                    match names.get(dest) {
+                        Some(shared) if shared.name().as_ptr() != dest.name().as_ptr() => {
+                            let shared = shared.clone();
+                            Arc::make_mut(&mut message).destination = Some(shared);
+                        }
+                        Some(_) => {}
+                        None => {
+                            names.insert(dest.clone());
+                        }
+                    }
+                }
+                let is_paged = paged.binary_search(&key).is_ok();
+                let charge = (!is_paged).then(|| self.shared.budget.charge(&message));
+                (key, message, is_paged, charge)
             })
             .collect();
+        drop(paged);
         // NON_PERSISTENT messages are in the journal only because they were paged out:
         // they do not survive a restart.
         let mut transient = Vec::new();
@@ -222,7 +243,8 @@ impl Broker {
         }
         let mut max_key = 0;
         for entry in recovered.entries {
-            let Some((message, charge)) = messages.get(&entry.key) else { continue };
+            let Ok(at) = messages.binary_search_by_key(&entry.key, |m| m.0) else { continue };
+            let (_, message, is_paged, charge) = &messages[at];
             max_key = max_key.max(entry.key);
             if message.delivery_mode == DeliveryMode::NonPersistent {
                 transient.push(Op::Remove { store: entry.store, key: entry.key });
@@ -241,7 +263,7 @@ impl Broker {
             };
             let mut e = Entry::new(entry.key, message.clone(), 0);
             e.deliveries = entry.delivery_count;
-            e.paged = paged.contains(&entry.key);
+            e.paged = *is_paged;
             e.charge = charge.clone();
             if let Some(at) = queue.restore(e, now) {
                 self.schedule(&queue, at);

@@ -68,3 +68,4 @@ pub(crate) fn body_bytes(message: &Message) -> usize {
 pub(crate) fn headers_only(message: &Message) -> Arc<Message> {
     Arc::new(message.without_body())
 }
+

@@ -11,7 +11,6 @@
 
 mod sqlite;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 pub use sqlite::{
@@ -67,13 +66,13 @@ pub struct RecoveredEntry {
 #[derive(Clone, Debug, Default)]
 pub struct Recovered {
     pub subscriptions: Vec<SubscriptionRecord>,
-    /// Messages by key.
+    /// Messages by key, in key order.
     pub messages: Vec<(u64, Arc<Message>)>,
     /// References in the order they were enqueued.
     pub entries: Vec<RecoveredEntry>,
     /// Keys of the messages recovered without their body (see
     /// [`Journal::recover_within`]); [`Journal::load`] reads them back whole.
-    pub paged: HashSet<u64>,
+    pub paged: Vec<u64>,
 }
 
 /// Failures of a journal; the broker maps them onto [`crate::Error`] once.

@@ -708,7 +708,7 @@ impl Writer {
             let bytes = message.body.size_estimate();
             if bytes > body_budget.saturating_sub(resident) {
                 message.body = crate::message::Body::Empty;
-                recovered.paged.insert(key as u64);
+                recovered.paged.push(key as u64);
             } else {
                 resident += bytes;
             }
