@@ -7,7 +7,7 @@ mod journal_support;
 
 use std::path::Path;
 
-use herald_core::client::{AckMode, SendOptions};
+use herald_core::client::{AckMode, ConsumerOptions, SendOptions, SubscriptionOptions};
 use herald_core::journal::{SqliteJournal, SqliteOptions};
 use herald_core::{Broker, BrokerConfig, DeliveryMode, Destination, Message};
 use journal_support::*;
@@ -37,8 +37,13 @@ fn mode(n: usize) -> DeliveryMode {
     }
 }
 
-/// Sends messages `range` to `dest`, every third NON_PERSISTENT, each with property `n`.
+/// Sends messages `range` to `dest`, every third NON_PERSISTENT, each with property `n`,
+/// checking that the resident bodies stay within the budget.
 fn send_backlog(broker: &Broker, dest: &Destination, range: std::ops::Range<usize>) {
+    send_backlog_within(broker, dest, range, BUDGET + SLACK)
+}
+
+fn send_backlog_within(broker: &Broker, dest: &Destination, range: std::ops::Range<usize>, bound: usize) {
     let c = connect(broker);
     let s = session(&c, AckMode::Auto);
     let mut p = s.create_producer(Some(dest.clone())).unwrap();
@@ -47,7 +52,7 @@ fn send_backlog(broker: &Broker, dest: &Destination, range: std::ops::Range<usiz
         let mut m = Message::text(body(n));
         m.set_property("n", n as i64).unwrap();
         p.send(m).unwrap();
-        assert!(broker.memory_used() <= BUDGET + SLACK, "{} body bytes resident after message {n}", broker.memory_used());
+        assert!(broker.memory_used() <= bound, "{} body bytes resident after message {n}", broker.memory_used());
     }
     c.close();
 }
@@ -152,4 +157,76 @@ fn paged_messages_keep_their_bodies_through_rollback_and_dead_lettering() {
     }
     s.commit().unwrap();
     assert!(broker.memory_used() <= BUDGET + SLACK);
+}
+
+#[test]
+fn topic_subscribers_beyond_the_budget_get_every_body() {
+    let dir = TempDir::new("paging-topic");
+    let topic = Destination::topic("feed");
+    let broker = paging_broker(dir.path(), 10);
+    let c = connect_as(&broker, Some("reader"));
+    let s = session(&c, AckMode::Auto);
+    let durable = |name: &str, selector: Option<&str>| ConsumerOptions {
+        selector: selector.map(str::to_owned),
+        subscription: Some(SubscriptionOptions { name: name.into(), durable: true, shared: false }),
+        ..ConsumerOptions::default()
+    };
+    // Durable subscriptions are paged (one with a selector on a property); a
+    // non-durable one keeps its bodies in memory.
+    let all = s.create_consumer(&topic, &durable("all", None)).unwrap();
+    let even = s.create_consumer(&topic, &durable("even", Some("n / 2 * 2 = n"))).unwrap();
+    let live = s.create_consumer(&topic, &ConsumerOptions::default()).unwrap();
+    let total = 600;
+    // The non-durable subscription holds every body until it is consumed.
+    send_backlog_within(&broker, &topic, 0..total, BUDGET + SLACK + total * BODY);
+    for n in 0..total {
+        let d = live.receive_timeout(WAIT).unwrap().unwrap_or_else(|| panic!("live message {n} did not arrive"));
+        assert_eq!((d.long_property("n").unwrap(), d.text_body()), (n as i64, Some(body(n).as_str())));
+    }
+    assert!(broker.memory_used() <= BUDGET + SLACK, "{} body bytes resident", broker.memory_used());
+    for n in 0..total {
+        let d = all.receive_timeout(WAIT).unwrap().unwrap_or_else(|| panic!("message {n} did not arrive"));
+        assert_eq!((d.long_property("n").unwrap(), d.text_body()), (n as i64, Some(body(n).as_str())));
+    }
+    for n in (0..total).step_by(2) {
+        let d = even.receive_timeout(WAIT).unwrap().unwrap_or_else(|| panic!("even message {n} did not arrive"));
+        assert_eq!((d.long_property("n").unwrap(), d.text_body()), (n as i64, Some(body(n).as_str())));
+    }
+    for consumer in [&all, &even, &live] {
+        assert!(consumer.receive_timeout(SHORT).unwrap().is_none(), "a message arrived twice");
+    }
+    c.close();
+    assert_eq!(broker.memory_used(), 0);
+}
+
+#[test]
+fn a_full_disk_refuses_paged_non_persistent_sends_with_resource_allocation() {
+    let dir = TempDir::new("paging-full");
+    let options = SqliteOptions { max_size: Some(1 << 20), ..SqliteOptions::default() };
+    let journal = SqliteJournal::open(dir.path(), &options).unwrap();
+    let broker =
+        Broker::start(BrokerConfig { journal: Box::new(journal), memory_budget: BUDGET, ..BrokerConfig::default() }).unwrap();
+    let queue = Destination::queue("full");
+    let c = connect(&broker);
+    let s = session(&c, AckMode::Auto);
+    let mut p = s.create_producer(Some(queue.clone())).unwrap();
+    p.set_options(SendOptions { delivery_mode: DeliveryMode::NonPersistent, ..SendOptions::default() }).unwrap();
+    // Memory holds 64 KiB of bodies and the disk 1 MiB: 2 MiB cannot all be accepted.
+    let mut accepted = 0;
+    let error = loop {
+        assert!(accepted < 2048, "every send was accepted beyond both budgets");
+        match p.send(Message::text(body(accepted))) {
+            Ok(_) => accepted += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(error.kind(), herald_core::ErrorKind::ResourceAllocation, "{error}");
+    assert!(accepted > BUDGET / BODY, "only {accepted} accepted");
+    // What was accepted is intact and in order.
+    let receiver = consumer(&s, &queue);
+    for n in 0..accepted {
+        let d = receiver.receive_timeout(WAIT).unwrap().unwrap_or_else(|| panic!("message {n} did not arrive"));
+        assert_eq!(d.text_body(), Some(body(n).as_str()));
+    }
+    assert!(receiver.receive_timeout(SHORT).unwrap().is_none());
 }
