@@ -93,10 +93,6 @@ fn raw_sqlite(budget: Duration, per_txn: usize) -> f64 {
     })
 }
 
-fn broker(dir: &Path) -> Broker {
-    broker_and_journal(dir).0
-}
-
 fn broker_and_journal(dir: &Path) -> (Broker, Arc<SqliteJournal>) {
     let journal = Arc::new(SqliteJournal::open(dir, &SqliteOptions::default()).unwrap());
     let broker = Broker::start(BrokerConfig { journal: Box::new(journal.clone()), ..BrokerConfig::default() }).unwrap();
