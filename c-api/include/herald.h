@@ -330,7 +330,8 @@ typedef struct herald_connection herald_connection;
  * Functions: `herald_session_create_consumer`, `herald_session_create_durable_consumer`,
  * `herald_session_create_shared_consumer`, `herald_session_create_shared_durable_consumer`,
  * `herald_consumer_receive`, `herald_consumer_receive_timeout`,
- * `herald_consumer_receive_no_wait`, `herald_consumer_close`, `herald_consumer_free`.
+ * `herald_consumer_receive_no_wait`, `herald_consumer_set_wakeup`, `herald_consumer_close`,
+ * `herald_consumer_free`.
  */
 typedef struct herald_consumer herald_consumer;
 
@@ -438,6 +439,11 @@ typedef struct herald_producer herald_producer;
  * `herald_session_free`.
  */
 typedef struct herald_session herald_session;
+
+/**
+ * A wakeup callback: called with the `user_data` it was registered with.
+ */
+typedef void (*herald_wakeup_callback)(void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -580,6 +586,28 @@ herald_status herald_consumer_receive_timeout(const herald_consumer *consumer,
 herald_status herald_consumer_receive_no_wait(const herald_consumer *consumer,
                                               herald_message **msg_out,
                                               herald_error **err_out);
+
+/**
+ * Registers a callback that tells when this consumer may have a message, so one thread
+ * can serve many consumers without blocking in a receive on each: on the callback,
+ * signal your event loop (write to a pipe or an eventfd, post to a condition variable),
+ * and there call `herald_consumer_receive_no_wait` until it returns
+ * `HERALD_STATUS_NO_MESSAGE`. Wakeups may be spurious and may come in bursts.
+ *
+ * `callback(user_data)` runs on whatever thread made a message available (often a
+ * producer's thread), so it must be quick, must not call into Herald, and must be safe
+ * to run on any thread. `finalizer(user_data)` (may be NULL) runs exactly once, when
+ * Herald no longer needs `user_data`: when another hook replaces this one, when a NULL
+ * `callback` clears it, or at the latest when the consumer is closed or freed. It may
+ * run on another thread, after a callback in progress there returns. It runs even when
+ * this call fails. A NULL `callback` clears the hook (running the old hook's finalizer);
+ * `user_data` and `finalizer` are then ignored.
+ */
+herald_status herald_consumer_set_wakeup(const herald_consumer *consumer,
+                                         herald_wakeup_callback callback,
+                                         void *user_data,
+                                         herald_wakeup_callback finalizer,
+                                         herald_error **err_out);
 
 /**
  * Closes the consumer: prefetched messages go back to the queue; what was received
@@ -1429,6 +1457,10 @@ herald_status herald_producer_set_delivery_mode(herald_producer *producer,
                                                 uint32_t delivery_mode,
                                                 herald_error **err_out);
 
+/**
+ * Writes the delivery mode of later sends, a `HERALD_DELIVERY_MODE_*` value, to
+ * `*delivery_mode_out`.
+ */
 herald_status herald_producer_get_delivery_mode(const herald_producer *producer,
                                                 uint32_t *delivery_mode_out,
                                                 herald_error **err_out);
@@ -1441,6 +1473,9 @@ herald_status herald_producer_set_priority(herald_producer *producer,
                                            uint32_t priority,
                                            herald_error **err_out);
 
+/**
+ * Writes the priority of later sends (0 to 9) to `*priority_out`.
+ */
 herald_status herald_producer_get_priority(const herald_producer *producer,
                                            uint32_t *priority_out,
                                            herald_error **err_out);
@@ -1452,6 +1487,10 @@ herald_status herald_producer_set_time_to_live(herald_producer *producer,
                                                int64_t millis,
                                                herald_error **err_out);
 
+/**
+ * Writes the time to live of later sends, in milliseconds (0: never expires), to
+ * `*millis_out`.
+ */
 herald_status herald_producer_get_time_to_live(const herald_producer *producer,
                                                int64_t *millis_out,
                                                herald_error **err_out);
@@ -1464,6 +1503,9 @@ herald_status herald_producer_set_delivery_delay(herald_producer *producer,
                                                  int64_t millis,
                                                  herald_error **err_out);
 
+/**
+ * Writes the delivery delay of later sends, in milliseconds, to `*millis_out`.
+ */
 herald_status herald_producer_get_delivery_delay(const herald_producer *producer,
                                                  int64_t *millis_out,
                                                  herald_error **err_out);

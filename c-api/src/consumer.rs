@@ -1,5 +1,7 @@
 //! Consumers.
 
+use std::ffi::c_void;
+use std::sync::Arc;
 use std::time::Duration;
 
 use herald_core::client::Consumer;
@@ -22,7 +24,8 @@ use crate::message::{herald_message, MessageState};
 /// Functions: `herald_session_create_consumer`, `herald_session_create_durable_consumer`,
 /// `herald_session_create_shared_consumer`, `herald_session_create_shared_durable_consumer`,
 /// `herald_consumer_receive`, `herald_consumer_receive_timeout`,
-/// `herald_consumer_receive_no_wait`, `herald_consumer_close`, `herald_consumer_free`.
+/// `herald_consumer_receive_no_wait`, `herald_consumer_set_wakeup`, `herald_consumer_close`,
+/// `herald_consumer_free`.
 pub struct herald_consumer {
     _private: [u8; 0],
 }
@@ -88,6 +91,69 @@ pub extern "C" fn herald_consumer_receive_no_wait(
     })
 }
 
+/// A wakeup callback: called with the `user_data` it was registered with.
+pub type herald_wakeup_callback = Option<extern "C" fn(user_data: *mut c_void)>;
+
+/// Runs `callback(user_data)` on wakeups and `finalizer(user_data)` once, when Herald
+/// drops the hook.
+struct WakeupHook {
+    callback: extern "C" fn(*mut c_void),
+    finalizer: herald_wakeup_callback,
+    user_data: *mut c_void,
+}
+
+// The caller promises (herald_consumer_set_wakeup's contract) that the callback and the
+// finalizer may be called from any thread with this user_data.
+unsafe impl Send for WakeupHook {}
+unsafe impl Sync for WakeupHook {}
+
+impl Drop for WakeupHook {
+    fn drop(&mut self) {
+        if let Some(finalizer) = self.finalizer {
+            finalizer(self.user_data);
+        }
+    }
+}
+
+/// Registers a callback that tells when this consumer may have a message, so one thread
+/// can serve many consumers without blocking in a receive on each: on the callback,
+/// signal your event loop (write to a pipe or an eventfd, post to a condition variable),
+/// and there call `herald_consumer_receive_no_wait` until it returns
+/// `HERALD_STATUS_NO_MESSAGE`. Wakeups may be spurious and may come in bursts.
+///
+/// `callback(user_data)` runs on whatever thread made a message available (often a
+/// producer's thread), so it must be quick, must not call into Herald, and must be safe
+/// to run on any thread. `finalizer(user_data)` (may be NULL) runs exactly once, when
+/// Herald no longer needs `user_data`: when another hook replaces this one, when a NULL
+/// `callback` clears it, or at the latest when the consumer is closed or freed. It may
+/// run on another thread, after a callback in progress there returns. It runs even when
+/// this call fails. A NULL `callback` clears the hook (running the old hook's finalizer);
+/// `user_data` and `finalizer` are then ignored.
+#[no_mangle]
+pub extern "C" fn herald_consumer_set_wakeup(
+    consumer: *const herald_consumer,
+    callback: herald_wakeup_callback,
+    user_data: *mut c_void,
+    finalizer: herald_wakeup_callback,
+    err_out: *mut *mut herald_error,
+) -> herald_status {
+    ffi_boundary!(err_out, {
+        // Built first, so that a refused call (a NULL or closed consumer) still finalizes.
+        let hook = callback.map(|callback| WakeupHook {
+            callback,
+            finalizer,
+            user_data,
+        });
+        let consumer = try_ref!(consumer);
+        let wakeup: Option<herald_core::client::Wakeup> = hook.map(|hook| {
+            let hook = Arc::new(hook);
+            Arc::new(move || (hook.callback)(hook.user_data)) as herald_core::client::Wakeup
+        });
+        consumer.set_wakeup(wakeup)?;
+        Ok(())
+    })
+}
+
 /// Closes the consumer: prefetched messages go back to the queue; what was received
 /// stays unacknowledged in the session. Closing twice is harmless; the handle stays valid
 /// until `herald_consumer_free`.
@@ -97,7 +163,10 @@ pub extern "C" fn herald_consumer_close(
     err_out: *mut *mut herald_error,
 ) -> herald_status {
     ffi_boundary!(err_out, {
-        try_ref!(consumer).close();
+        let consumer = try_ref!(consumer);
+        // Drops a wakeup hook now, so its finalizer runs before this returns.
+        let _ = consumer.set_wakeup(None);
+        consumer.close();
         Ok(())
     })
 }
@@ -107,6 +176,9 @@ pub extern "C" fn herald_consumer_close(
 #[no_mangle]
 pub extern "C" fn herald_consumer_free(consumer: *mut herald_consumer) {
     ffi_boundary!({
+        if let Some(c) = unsafe { try_from(consumer) } {
+            let _ = c.set_wakeup(None);
+        }
         unsafe { free_boxed(consumer) };
         Ok(())
     });

@@ -112,6 +112,8 @@ pub extern "C" fn herald_producer_set_delivery_mode(
     })
 }
 
+/// Writes the delivery mode of later sends, a `HERALD_DELIVERY_MODE_*` value, to
+/// `*delivery_mode_out`.
 #[no_mangle]
 pub extern "C" fn herald_producer_get_delivery_mode(
     producer: *const herald_producer,
@@ -143,6 +145,7 @@ pub extern "C" fn herald_producer_set_priority(
     })
 }
 
+/// Writes the priority of later sends (0 to 9) to `*priority_out`.
 #[no_mangle]
 pub extern "C" fn herald_producer_get_priority(
     producer: *const herald_producer,
@@ -169,6 +172,8 @@ pub extern "C" fn herald_producer_set_time_to_live(
     })
 }
 
+/// Writes the time to live of later sends, in milliseconds (0: never expires), to
+/// `*millis_out`.
 #[no_mangle]
 pub extern "C" fn herald_producer_get_time_to_live(
     producer: *const herald_producer,
@@ -196,6 +201,7 @@ pub extern "C" fn herald_producer_set_delivery_delay(
     })
 }
 
+/// Writes the delivery delay of later sends, in milliseconds, to `*millis_out`.
 #[no_mangle]
 pub extern "C" fn herald_producer_get_delivery_delay(
     producer: *const herald_producer,

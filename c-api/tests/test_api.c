@@ -4,7 +4,9 @@
  * Usage: test_api [URL]   (default vm://c-tests; tcp://HOST:PORT runs against a server)
  * Prints "api: N passed, M failed" and exits non-zero on any failure.
  */
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,15 +486,23 @@ static void test_priority_expiry_and_delay(void) {
   expect_nothing(k, 50);
 
   /* A delayed message waits. */
-  OK(herald_producer_set_delivery_delay(p, 300, &err));
+  OK(herald_producer_set_delivery_delay(p, 1000, &err));
   send_text(p, "later");
   OK(herald_producer_set_delivery_delay(p, 0, &err));
   expect_nothing(k, 50);
-  m = expect_text(k, "later");
+  herald_message *early = NULL;
+  EXPECT(HERALD_STATUS_NO_MESSAGE, herald_consumer_receive_no_wait(k, &early, &err));
+  OK(herald_consumer_receive_timeout(k, 3000, &m, &err));
   if (m) {
     OK(herald_message_get_delivery_time(m, &delivery_time, &err));
     OK(herald_message_get_timestamp(m, &timestamp, &err));
-    CHECK(delivery_time - timestamp == 300);
+    CHECK(delivery_time - timestamp == 1000);
+    char text[16] = "";
+    OK(herald_message_get_text(m, text, sizeof text, NULL, &err));
+    CHECK_STR(text, "later");
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    CHECK((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 >= delivery_time);
   }
   herald_message_free(m);
 
@@ -1450,6 +1460,150 @@ static void test_stop_and_start(void) {
   herald_connection_free(c);
 }
 
+/* A wakeup hook lets an event loop wait on a pipe instead of blocking in a receive. */
+struct wake_state {
+  atomic_int wakeups;
+  atomic_int finalized;
+  int pipe[2];
+};
+
+static void on_wakeup(void *user_data) {
+  struct wake_state *w = user_data;
+  atomic_fetch_add(&w->wakeups, 1);
+  char byte = 1;
+  if (write(w->pipe[1], &byte, 1) < 0) { /* the pipe is full: already signalled */
+  }
+}
+
+static void on_finalize(void *user_data) {
+  struct wake_state *w = user_data;
+  atomic_fetch_add(&w->finalized, 1);
+}
+
+static void test_wakeup_hooks(void) {
+  herald_connection *c = connect_to(NULL);
+  herald_session *s = NULL;
+  herald_producer *p = NULL;
+  herald_consumer *k = NULL, *closed = NULL;
+  herald_destination *q = queue("woken");
+  herald_message *m = NULL;
+  struct wake_state w = {0}, again = {0}, refused = {0}, orphan = {0};
+  CHECK(pipe(w.pipe) == 0);
+
+  OK(herald_connection_create_session(c, HERALD_ACK_MODE_AUTO, &s, &err));
+  OK(herald_session_create_producer(s, q, &p, &err));
+  OK(herald_session_create_consumer(s, q, NULL, false, &k, &err));
+  OK(herald_consumer_set_wakeup(k, on_wakeup, &w, on_finalize, &err));
+
+  send_text(p, "ping");
+  struct pollfd pfd = {w.pipe[0], POLLIN, 0};
+  CHECK(poll(&pfd, 1, 2000) == 1);
+  CHECK(atomic_load(&w.wakeups) >= 1);
+  OK(herald_consumer_receive_no_wait(k, &m, &err));
+  herald_message_free(m);
+  m = NULL;
+  EXPECT(HERALD_STATUS_NO_MESSAGE, herald_consumer_receive_no_wait(k, &m, &err));
+
+  /* Clearing the hook finalizes it, and it is not called any more. */
+  CHECK(atomic_load(&w.finalized) == 0);
+  OK(herald_consumer_set_wakeup(k, NULL, NULL, NULL, &err));
+  CHECK(atomic_load(&w.finalized) == 1);
+  int before = atomic_load(&w.wakeups);
+  send_text(p, "quiet");
+  receive_text(k, "quiet");
+  CHECK(atomic_load(&w.wakeups) == before);
+
+  /* Freeing the consumer finalizes its hook. */
+  OK(herald_consumer_set_wakeup(k, on_wakeup, &again, on_finalize, &err));
+  herald_consumer_free(k);
+  CHECK(atomic_load(&again.finalized) == 1);
+
+  /* A refused call finalizes too. */
+  OK(herald_session_create_consumer(s, q, NULL, false, &closed, &err));
+  OK(herald_consumer_close(closed, &err));
+  EXPECT(HERALD_STATUS_ILLEGAL_STATE, herald_consumer_set_wakeup(closed, on_wakeup, &refused, on_finalize, &err));
+  CHECK(atomic_load(&refused.finalized) == 1);
+  EXPECT(HERALD_STATUS_NULL_ARGUMENT, herald_consumer_set_wakeup(NULL, on_wakeup, &orphan, on_finalize, &err));
+  CHECK(atomic_load(&orphan.finalized) == 1);
+  CHECK(atomic_load(&refused.wakeups) == 0 && atomic_load(&orphan.wakeups) == 0);
+
+  close(w.pipe[0]);
+  close(w.pipe[1]);
+  herald_consumer_free(closed);
+  herald_producer_free(p);
+  herald_session_free(s);
+  herald_destination_free(q);
+  herald_connection_free(c);
+}
+
+/* One connection serves several threads, each with its own session. */
+struct sender {
+  herald_connection *connection;
+  herald_destination *queue;
+  int id;
+  int sent;
+};
+
+static void *send_from_thread(void *arg) {
+  struct sender *t = arg;
+  herald_session *s = NULL;
+  herald_producer *p = NULL;
+  herald_message *m = NULL;
+  if (herald_connection_create_session(t->connection, HERALD_ACK_MODE_AUTO, &s, NULL) != HERALD_STATUS_OK) return NULL;
+  if (herald_session_create_producer(s, t->queue, &p, NULL) == HERALD_STATUS_OK &&
+      herald_message_new(HERALD_BODY_KIND_MAP, &m, NULL) == HERALD_STATUS_OK) {
+    for (int i = 0; i < 500; i++) {
+      if (herald_message_map_set_int(m, "sender", t->id, NULL) == HERALD_STATUS_OK &&
+          herald_message_map_set_int(m, "seq", i, NULL) == HERALD_STATUS_OK &&
+          herald_producer_send(p, m, NULL) == HERALD_STATUS_OK) {
+        t->sent++;
+      }
+    }
+  }
+  herald_message_free(m);
+  herald_producer_free(p);
+  herald_session_free(s);
+  return NULL;
+}
+
+static void test_threads_share_a_connection(void) {
+  herald_connection *c = connect_to(NULL);
+  herald_session *s = NULL;
+  herald_consumer *k = NULL;
+  herald_destination *q = queue("threads");
+  struct sender senders[3];
+  pthread_t threads[3];
+
+  OK(herald_connection_create_session(c, HERALD_ACK_MODE_AUTO, &s, &err));
+  OK(herald_session_create_consumer(s, q, NULL, false, &k, &err));
+  for (int i = 0; i < 3; i++) {
+    senders[i] = (struct sender){c, q, i, 0};
+    CHECK(pthread_create(&threads[i], NULL, send_from_thread, &senders[i]) == 0);
+  }
+  /* Each sender's messages arrive complete and in its order. */
+  int next[3] = {0, 0, 0}, in_order = 1, received = 0;
+  for (; received < 1500; received++) {
+    herald_message *m = NULL;
+    if (herald_consumer_receive_timeout(k, 5000, &m, NULL) != HERALD_STATUS_OK) break;
+    int32_t sender = -1, seq = -1;
+    herald_message_map_get_int(m, "sender", &sender, NULL);
+    herald_message_map_get_int(m, "seq", &seq, NULL);
+    if (sender < 0 || sender > 2 || seq != next[sender]++) in_order = 0;
+    herald_message_free(m);
+  }
+  for (int i = 0; i < 3; i++) {
+    pthread_join(threads[i], NULL);
+    CHECK(senders[i].sent == 500);
+  }
+  CHECK(received == 1500);
+  CHECK(in_order);
+
+  herald_consumer_free(k);
+  herald_session_free(s);
+  herald_destination_free(q);
+  herald_connection_free(c);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) url = argv[1];
   snprintf(run_id, sizeof run_id, "%ld-%ld", (long)getpid(), (long)time(NULL));
@@ -1476,6 +1630,8 @@ int main(int argc, char **argv) {
   test_closed_handles();
   test_close_ends_blocked_receive();
   test_stop_and_start();
+  test_wakeup_hooks();
+  test_threads_share_a_connection();
 
   return report("api");
 }

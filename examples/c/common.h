@@ -20,6 +20,7 @@ struct options {
   long size;
   int non_persistent;
   int preload;
+  int concurrent;
   long timeout_ms;
 };
 
@@ -35,7 +36,7 @@ static inline void usage(const char *program, const char *extra) {
 }
 
 static inline struct options parse_options(int argc, char **argv, const char *extra) {
-  struct options o = {"vm://example", "example.queue", 10000, 100, 0, 0, 5000};
+  struct options o = {"vm://example", "example.queue", 10000, 100, 0, 0, 0, 5000};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -43,6 +44,8 @@ static inline struct options parse_options(int argc, char **argv, const char *ex
       o.non_persistent = 1;
     } else if (strcmp(a, "--preload") == 0) {
       o.preload = 1;
+    } else if (strcmp(a, "--concurrent") == 0) {
+      o.concurrent = 1;
     } else if (v && strcmp(a, "--url") == 0) {
       o.url = v, i++;
     } else if (v && strcmp(a, "--queue") == 0) {

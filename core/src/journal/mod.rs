@@ -13,7 +13,10 @@ mod sqlite;
 
 use std::sync::Arc;
 
-pub use sqlite::{SqliteJournal, SqliteOptions, SyncMode, DATABASE_FILE, LOCK_FILE, SCHEMA_VERSION};
+pub use sqlite::{
+    JournalStats, SqliteJournal, SqliteOptions, SyncMode, DATABASE_FILE, DELIVERY_LOG, DELIVERY_LOG_OLD, LOCK_FILE, SCHEMA_VERSION,
+    WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT,
+};
 
 use crate::message::Message;
 
@@ -110,9 +113,44 @@ pub trait Journal: Send + Sync + 'static {
     /// Reads back what the journal holds.
     fn recover(&self) -> Result<Recovered, Error>;
 
+    /// The stored form of message `key`, read back on demand (for a body that was
+    /// dropped from memory). `None` when the journal does not hold it; a journal that
+    /// keeps nothing never does.
+    fn load(&self, _key: u64) -> Result<Option<Arc<Message>>, Error> {
+        Ok(None)
+    }
+
     /// Finishes the writes under way and releases the storage (files, locks); later
     /// writes fail with [`Error::Closed`]. Closing twice is harmless.
     fn close(&self) {}
+}
+
+/// A shared journal: the broker writes through it while its owner keeps a handle (for
+/// statistics, say).
+impl<J: Journal> Journal for Arc<J> {
+    fn is_durable(&self) -> bool {
+        (**self).is_durable()
+    }
+
+    fn write(&self, ops: Vec<Op>) -> Result<(), Error> {
+        (**self).write(ops)
+    }
+
+    fn write_relaxed(&self, ops: Vec<Op>) -> Result<(), Error> {
+        (**self).write_relaxed(ops)
+    }
+
+    fn recover(&self) -> Result<Recovered, Error> {
+        (**self).recover()
+    }
+
+    fn load(&self, key: u64) -> Result<Option<Arc<Message>>, Error> {
+        (**self).load(key)
+    }
+
+    fn close(&self) {
+        (**self).close()
+    }
 }
 
 /// A journal that keeps nothing: an in-memory broker.
