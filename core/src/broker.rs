@@ -529,7 +529,10 @@ impl Broker {
         // The common case, a non-persistent message to a queue, without the batch
         // machinery.
         let key = self.shared.next_key.fetch_add(1, Ordering::Relaxed);
-        self.place(&self.queue(dest.name()), Entry::new(key, message, origin), now_millis());
+        // The producer stamped the message a moment ago; reading the clock again would
+        // cost more than the rest of this path. (A zero timestamp means disabled.)
+        let now = if message.timestamp != 0 { message.timestamp } else { now_millis() };
+        self.place(&self.queue(dest.name()), Entry::new(key, message, origin), now);
         Ok(())
     }
 

@@ -891,6 +891,39 @@ mod tests {
     }
 
     #[test]
+    fn a_rotated_delivery_log_is_folded_into_the_database() {
+        let dir = scratch("fold");
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        journal.write(send_ops(1)).unwrap();
+        // Enough delivery records to pass the rotation size; the last count for key 1
+        // is the highest.
+        let record = |count| Op::SetDeliveryCount { store: "queue:q".into(), key: 1, count };
+        let per_batch = 1000;
+        let batches = deliveries::ROTATE_AT as usize / (per_batch * 20) + 2;
+        for b in 0..batches {
+            let ops = (0..per_batch).map(|i| record((b * per_batch + i) as u32 % 5 + 1)).collect();
+            journal.write_relaxed(ops).unwrap();
+        }
+        journal.write_relaxed(vec![record(9)]).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while dir.join(DELIVERY_LOG_OLD).exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!dir.join(DELIVERY_LOG_OLD).exists(), "the rotated log was not folded");
+        let stored: i64 = Connection::open(dir.join(DATABASE_FILE))
+            .unwrap()
+            .query_row("SELECT delivery_count FROM entry WHERE key = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, 5, "the folded count is the highest in the rotated log");
+        // The newest record is still in the current log; recovery applies it.
+        let recovered = journal.recover().unwrap();
+        assert_eq!(recovered.entries[0].delivery_count, 9);
+        assert_eq!(std::fs::metadata(dir.join(DELIVERY_LOG)).unwrap().len(), 0);
+        journal.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn removing_the_last_reference_deletes_the_message() {
         let dir = scratch("refs");
         let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
