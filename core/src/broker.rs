@@ -213,27 +213,26 @@ impl Broker {
         paged.sort_unstable();
         // The messages of one destination share its name instead of each holding a copy.
         let mut names: HashSet<Destination> = HashSet::new();
-        let messages: Vec<(u64, Arc<Message>, bool, Option<Arc<Charge>>)> = recovered_messages
-            .into_iter()
-            .map(|(key, mut message)| {
-                if let Some(dest) = &message.destination {
-                    match names.get(dest) {
-                        Some(shared) if shared.name().as_ptr() != dest.name().as_ptr() => {
-                            let shared = shared.clone();
-                            Arc::make_mut(&mut message).destination = Some(shared);
-                        }
-                        Some(_) => {}
-                        None => {
-                            names.insert(dest.clone());
-                        }
+        // Charges by position in `messages`, beside it rather than in a copy of it, to
+        // keep the peak of a large recovery down.
+        let mut charges: Vec<Option<Arc<Charge>>> = Vec::with_capacity(recovered_messages.len());
+        for (key, message) in recovered_messages.iter_mut() {
+            if let Some(dest) = &message.destination {
+                match names.get(dest) {
+                    Some(shared) if shared.name().as_ptr() != dest.name().as_ptr() => {
+                        let shared = shared.clone();
+                        Arc::make_mut(message).destination = Some(shared);
+                    }
+                    Some(_) => {}
+                    None => {
+                        names.insert(dest.clone());
                     }
                 }
-                let is_paged = paged.binary_search(&key).is_ok();
-                let charge = (!is_paged).then(|| self.shared.budget.charge(&message));
-                (key, message, is_paged, charge)
-            })
-            .collect();
-        drop(paged);
+            }
+            let is_paged = paged.binary_search(key).is_ok();
+            charges.push((!is_paged).then(|| self.shared.budget.charge(message)));
+        }
+        let messages = recovered_messages;
         // NON_PERSISTENT messages are in the journal only because they were paged out:
         // they do not survive a restart.
         let mut transient = Vec::new();
@@ -244,7 +243,8 @@ impl Broker {
         let mut max_key = 0;
         for entry in recovered.entries {
             let Ok(at) = messages.binary_search_by_key(&entry.key, |m| m.0) else { continue };
-            let (_, message, is_paged, charge) = &messages[at];
+            let (_, message) = &messages[at];
+            let charge = &charges[at];
             max_key = max_key.max(entry.key);
             if message.delivery_mode == DeliveryMode::NonPersistent {
                 transient.push(Op::Remove { store: entry.store, key: entry.key });
@@ -263,7 +263,7 @@ impl Broker {
             };
             let mut e = Entry::new(entry.key, message.clone(), 0);
             e.deliveries = entry.delivery_count;
-            e.paged = *is_paged;
+            e.paged = paged.binary_search(&entry.key).is_ok();
             e.charge = charge.clone();
             if let Some(at) = queue.restore(e, now) {
                 self.schedule(&queue, at);
