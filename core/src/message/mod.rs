@@ -6,6 +6,8 @@
 //! those values, so a topic's copies share one body.
 
 mod body;
+#[cfg(test)]
+mod conversion_tests;
 mod filterable;
 mod value;
 
