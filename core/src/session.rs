@@ -83,7 +83,17 @@ struct SessionState {
     unacked: Vec<(Arc<MessageQueue>, Entry)>,
     /// Sends held until commit (transacted).
     pending: Vec<(Destination, Arc<Message>)>,
+    /// Pushed to a remote client and not yet handed to its application, by tag.
+    in_flight: Vec<InFlight>,
     consumers: Vec<Arc<ConsumerCore>>,
+}
+
+/// A message a server pushed to a remote consumer's buffer.
+struct InFlight {
+    tag: u64,
+    consumer: u64,
+    queue: Arc<MessageQueue>,
+    entry: Entry,
 }
 
 impl SessionCore {
@@ -137,6 +147,71 @@ impl SessionCore {
     /// Waits for the consumer's next message until `deadline` (`None`: forever). With
     /// `deadline` in the past this is receiveNoWait.
     pub fn receive(&self, consumer: &ConsumerCore, deadline: Option<Instant>) -> Result<Option<Delivery>> {
+        match self.next_entry(consumer, deadline)? {
+            Some(entry) => self.deliver(consumer, entry).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The server's side of a remote consumer: the next message ready now, pushed to the
+    /// client's buffer and held in flight under the returned tag until [`Self::consumed`]
+    /// says the application received it. Nothing is acknowledged here.
+    pub fn take_for_remote(&self, consumer: &ConsumerCore) -> Result<Option<(u64, Delivery)>> {
+        let Some(mut entry) = self.next_entry(consumer, Some(Instant::now()))? else { return Ok(None) };
+        entry.deliveries += 1;
+        let delivery = Delivery::new(entry.message.clone(), entry.deliveries);
+        let tag = self.broker().next_id();
+        let mut state = lock(&self.state);
+        if state.closed {
+            drop(state);
+            entry.deliveries -= 1;
+            consumer.queue.give_back(vec![entry]);
+            return Err(Error::closed("session"));
+        }
+        state.in_flight.push(InFlight { tag, consumer: consumer.link.id, queue: consumer.queue.clone(), entry });
+        Ok(Some((tag, delivery)))
+    }
+
+    /// The remote application received the in-flight message `tag`: it is acknowledged
+    /// now (AUTO, DUPS_OK) or held unacknowledged (CLIENT, transacted), as `receive`
+    /// would have done.
+    pub fn consumed(&self, tag: u64) -> Result<()> {
+        let taken = {
+            let mut state = lock(&self.state);
+            let at = state.in_flight.iter().position(|f| f.tag == tag);
+            at.map(|at| state.in_flight.remove(at))
+        };
+        let Some(f) = taken else {
+            // Returned meanwhile by recover, rollback or close: nothing left to do.
+            return Ok(());
+        };
+        match self.mode {
+            AckMode::Auto | AckMode::DupsOk => self.broker().apply(Vec::new(), vec![(f.queue, f.entry)], self.connection.id),
+            AckMode::Client | AckMode::Transacted => {
+                lock(&self.state).unacked.push((f.queue, f.entry));
+                Ok(())
+            }
+        }
+    }
+
+    /// Returns in-flight messages (all, or one consumer's) to their queues as never
+    /// delivered.
+    fn return_in_flight(&self, consumer: Option<u64>) {
+        let taken: Vec<InFlight> = {
+            let mut state = lock(&self.state);
+            let (back, keep): (Vec<InFlight>, Vec<InFlight>) =
+                std::mem::take(&mut state.in_flight).into_iter().partition(|f| consumer.is_none_or(|c| c == f.consumer));
+            state.in_flight = keep;
+            back
+        };
+        for mut f in taken {
+            f.entry.deliveries = f.entry.deliveries.saturating_sub(1);
+            f.queue.give_back(vec![f.entry]);
+        }
+    }
+
+    /// Waits for the consumer's next entry until `deadline`, without handing it out.
+    fn next_entry(&self, consumer: &ConsumerCore, deadline: Option<Instant>) -> Result<Option<Entry>> {
         let link = &consumer.link;
         let pull = consumer.prefetch == 0;
         let refill_at = (consumer.prefetch / 4).max(1);
@@ -176,7 +251,7 @@ impl SessionCore {
                 if refill && consumer.queue.has_ready() {
                     self.fill(consumer, now);
                 }
-                return self.deliver(consumer, entry).map(Some);
+                return Ok(Some(entry));
             }
             if started && !filled {
                 // Always look in the queue itself before sleeping: a message may have
@@ -217,7 +292,7 @@ impl SessionCore {
                     match inbox.buf.pop_front() {
                         Some(entry) if started => {
                             drop(inbox);
-                            return self.deliver(consumer, entry).map(Some);
+                            return Ok(Some(entry));
                         }
                         Some(entry) => inbox.buf.push_front(entry),
                         None => {}
@@ -310,6 +385,7 @@ impl SessionCore {
     /// Returns what the session's consumers hold undelivered and what the application
     /// holds unacknowledged, so delivery restarts in order from the oldest.
     fn redeliver_all(&self) {
+        self.return_in_flight(None);
         let (consumers, unacked) = {
             let mut state = lock(&self.state);
             (state.consumers.clone(), std::mem::take(&mut state.unacked))
@@ -343,6 +419,7 @@ impl SessionCore {
     pub fn close_consumer(&self, consumer: &Arc<ConsumerCore>) {
         lock(&self.state).consumers.retain(|c| !Arc::ptr_eq(c, consumer));
         self.detach(consumer);
+        self.return_in_flight(Some(consumer.link.id));
     }
 
     fn detach(&self, consumer: &ConsumerCore) {
@@ -371,6 +448,7 @@ impl SessionCore {
         for consumer in &consumers {
             self.detach(consumer);
         }
+        self.return_in_flight(None);
         self.return_to_queues(unacked);
     }
 
