@@ -62,6 +62,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
+    /// A frame already buffered, without reading more.
+    pub fn buffered_frame(&mut self) -> Result<Option<Frame>, ReadError> {
+        match Frame::parse(&self.read_buf, self.max_frame).map_err(ReadError::Frame)? {
+            Some((frame, used)) => {
+                self.read_buf.advance(used);
+                Ok(Some(frame))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Queues a frame for the next [`Connection::flush`].
     pub fn queue<T: Serialize + ?Sized>(&mut self, frame_type: FrameType, body: &T) {
         wire::encode_into(&mut self.out, frame_type, body);

@@ -228,6 +228,7 @@ impl Shared {
 
     /// Marks the connection broken (or closed) and wakes everyone waiting on it.
     fn fail(&self, error: Error) {
+        tracing::debug!(connection = self.connection_id, cause = %error, "connection ends");
         {
             let mut failure = lock(&self.failure);
             if failure.is_none() {
@@ -373,6 +374,7 @@ pub(crate) struct RemoteConnection {
     used: AtomicBool,
     prefetch: u32,
     temporaries: Mutex<Vec<Destination>>,
+    closing: AtomicBool,
 }
 
 impl RemoteConnection {
@@ -461,6 +463,7 @@ impl RemoteConnection {
             used: AtomicBool::new(false),
             prefetch: options.prefetch,
             temporaries: Mutex::default(),
+            closing: AtomicBool::new(false),
         };
         if let Some(id) = &options.client_id {
             connection.set_client_id(id)?;
@@ -561,14 +564,16 @@ impl RemoteConnection {
     }
 
     pub fn close(&self) {
-        if self.shared.closed.swap(true, Ordering::AcqRel) {
+        if self.closing.swap(true, Ordering::AcqRel) {
             return;
         }
         if lock(&self.shared.failure).is_none() {
-            // The server returns whatever is unacknowledged and deletes the temporary
-            // destinations when the connection ends, reply or not.
+            // Everything sent before is carried out first. The server returns whatever is
+            // unacknowledged and deletes the temporary destinations when the connection
+            // ends, reply or not.
             let _ = self.shared.call(Request::Close, None);
         }
+        self.shared.closed.store(true, Ordering::Release);
         self.shared.fail(Error::closed("connection"));
     }
 }
