@@ -157,7 +157,12 @@ impl SessionCore {
     /// client's buffer and held in flight under the returned tag until [`Self::consumed`]
     /// says the application received it. Nothing is acknowledged here.
     pub fn take_for_remote(&self, consumer: &ConsumerCore) -> Result<Option<(u64, Delivery)>> {
-        let Some(mut entry) = self.next_entry(consumer, Some(Instant::now()))? else { return Ok(None) };
+        let next = if consumer.prefetch == 0 {
+            self.pull_for_remote(consumer)?
+        } else {
+            self.next_entry(consumer, Some(Instant::now()))?
+        };
+        let Some(mut entry) = next else { return Ok(None) };
         entry.deliveries += 1;
         let delivery = Delivery::new(entry.message.clone(), entry.deliveries);
         let tag = self.broker().next_id();
@@ -190,6 +195,36 @@ impl SessionCore {
             AckMode::Client | AckMode::Transacted => {
                 lock(&self.state).unacked.push((f.queue, f.entry));
                 Ok(())
+            }
+        }
+    }
+
+    /// A remote pull consumer asked for one message: it gets the next one ready, or a
+    /// credit of one that stays granted (so the queue dispatches the next arrival to
+    /// it and wakes it) until a message comes.
+    fn pull_for_remote(&self, consumer: &ConsumerCore) -> Result<Option<Entry>> {
+        if consumer.closed.load(Ordering::Acquire) {
+            return Err(Error::closed("consumer"));
+        }
+        self.check_open()?;
+        if !self.connection.started.load(Ordering::Acquire) {
+            return Ok(None);
+        }
+        let link = &consumer.link;
+        loop {
+            let now = now_millis();
+            {
+                let mut inbox = link.inbox();
+                if inbox.buf.is_empty() && inbox.credit == 0 {
+                    inbox.credit = 1;
+                }
+            }
+            self.fill(consumer, now);
+            let entry = link.inbox().buf.pop_front();
+            match entry {
+                None => return Ok(None),
+                Some(entry) if entry.message.is_expired_at(now) => self.broker().expire(&consumer.queue, vec![entry]),
+                Some(entry) => return Ok(Some(entry)),
             }
         }
     }

@@ -54,6 +54,9 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, ctx: Arc<Con
                 let ctx = ctx.clone();
                 tokio::spawn(async move {
                     let mut conn = Connection::new(stream, ctx.limits.max_frame_bytes);
+                    // Read the client's Hello first, so closing does not reset the
+                    // connection before the client reads why.
+                    let _ = timeout(Duration::from_secs(1), conn.read_frame()).await;
                     let e = Error::new(
                         ErrorKind::ResourceAllocation,
                         format!("the server has reached its limit of {} connections", ctx.limits.max_connections),

@@ -37,9 +37,7 @@ impl RemoteConsumer {
             selector,
             no_local,
             subscription: subscription.map(|s| SubscriptionOptions { name: s.name, durable: s.durable, shared: s.shared }),
-            // A pull consumer still reserves one message broker-side, so a `Pull` can be
-            // answered as soon as a message arrives.
-            prefetch: Some(prefetch.max(1)),
+            prefetch: Some(prefetch),
         };
         let consumer = session.create_consumer(destination, &options)?;
         let hook_signal = Arc::downgrade(signal);

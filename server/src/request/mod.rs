@@ -213,7 +213,14 @@ impl Handler {
                     .collect();
                 return Ok(Reply::Stats(lines));
             }
-            Request::Close => {}
+            Request::Close => {
+                // Before the reply: once the client hears back, its temporaries are gone
+                // and what it left unacknowledged is back on its queues.
+                self.consumers.clear();
+                self.browsers.clear();
+                self.sessions.clear();
+                self.connection.close();
+            }
         }
         Ok(Reply::Done)
     }
