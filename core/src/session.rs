@@ -5,7 +5,7 @@
 //! JMS application (a session belongs to one thread) and keeps a misbehaving one safe.
 //! A blocked `receive` waits on its consumer's inbox, never on the session lock.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -84,7 +84,7 @@ struct SessionState {
     /// Sends held until commit (transacted).
     pending: Vec<(Destination, Arc<Message>)>,
     /// Pushed to a remote client and not yet handed to its application, by tag.
-    in_flight: Vec<InFlight>,
+    in_flight: VecDeque<InFlight>,
     consumers: Vec<Arc<ConsumerCore>>,
 }
 
@@ -173,7 +173,7 @@ impl SessionCore {
             consumer.queue.give_back(vec![entry]);
             return Err(Error::closed("session"));
         }
-        state.in_flight.push(InFlight { tag, consumer: consumer.link.id, queue: consumer.queue.clone(), entry });
+        state.in_flight.push_back(InFlight { tag, consumer: consumer.link.id, queue: consumer.queue.clone(), entry });
         Ok(Some((tag, delivery)))
     }
 
@@ -183,8 +183,9 @@ impl SessionCore {
     pub fn consumed(&self, tag: u64) -> Result<()> {
         let taken = {
             let mut state = lock(&self.state);
+            // Usually the oldest: the application takes messages in order.
             let at = state.in_flight.iter().position(|f| f.tag == tag);
-            at.map(|at| state.in_flight.remove(at))
+            at.and_then(|at| state.in_flight.remove(at))
         };
         let Some(f) = taken else {
             // Returned meanwhile by recover, rollback or close: nothing left to do.
@@ -232,9 +233,9 @@ impl SessionCore {
     /// Returns in-flight messages (all, or one consumer's) to their queues as never
     /// delivered.
     fn return_in_flight(&self, consumer: Option<u64>) {
-        let taken: Vec<InFlight> = {
+        let taken: VecDeque<InFlight> = {
             let mut state = lock(&self.state);
-            let (back, keep): (Vec<InFlight>, Vec<InFlight>) =
+            let (back, keep): (VecDeque<InFlight>, VecDeque<InFlight>) =
                 std::mem::take(&mut state.in_flight).into_iter().partition(|f| consumer.is_none_or(|c| c == f.consumer));
             state.in_flight = keep;
             back
