@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::destination::{Destination, DestinationKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{Journal, MemoryJournal, Op, StoreKey, SubscriptionRecord};
-use crate::message::{Message, MOVE_REASON_PROPERTY, ORIGINAL_DESTINATION_PROPERTY};
+use crate::message::{DeliveryMode, Message, MOVE_REASON_PROPERTY, ORIGINAL_DESTINATION_PROPERTY};
 use crate::queue::{lock, wake_all, Entry, MessageQueue, Placed};
 use crate::selector::Selector;
 use crate::topic::{Subscription, SubscriptionKind, Topic};
@@ -148,6 +148,16 @@ impl Broker {
 
     pub(crate) fn next_id(&self) -> u64 {
         self.shared.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Shuts the broker down: the journal finishes the writes under way, closes its
+    /// database and releases the data directory, and the sweeper stops. Later durable
+    /// writes (persistent sends, their acknowledgements) fail with an IllegalState
+    /// error. Dropping the last handle does the same.
+    pub fn shutdown(&self) {
+        self.journal().close();
+        lock(&self.shared.timers.state).stopped = true;
+        self.shared.timers.cond.notify_all();
     }
 
     fn journal(&self) -> &dyn Journal {
@@ -534,6 +544,31 @@ impl Broker {
         Ok(())
     }
 
+    /// Sends one message outside a transaction.
+    pub(crate) fn send(&self, dest: &Destination, message: Arc<Message>, origin: u64) -> Result<()> {
+        let journaled = self.journal().is_durable() && message.delivery_mode == DeliveryMode::Persistent;
+        if journaled || !dest.is_queue() || dest.is_temporary() {
+            return self.apply(vec![(dest.clone(), message)], Vec::new(), origin);
+        }
+        // The common case, a non-persistent message to a queue, without the batch
+        // machinery.
+        let key = self.shared.next_key.fetch_add(1, Ordering::Relaxed);
+        // The producer stamped the message a moment ago; reading the clock again would
+        // cost more than the rest of this path. (A zero timestamp means disabled.)
+        let now = if message.timestamp != 0 { message.timestamp } else { now_millis() };
+        self.place(&self.queue(dest.name()), Entry::new(key, message, origin), now);
+        Ok(())
+    }
+
+    /// Acknowledges one entry outside a transaction.
+    pub(crate) fn acknowledge(&self, queue: &Arc<MessageQueue>, entry: Entry) -> Result<()> {
+        if self.journal().is_durable() && queue.durable && entry.is_persistent() {
+            return self.apply(Vec::new(), vec![(queue.clone(), entry)], 0);
+        }
+        queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// The queues a message sent to `dest` lands in.
     fn targets(&self, dest: &Destination, entry: &Entry) -> Result<Vec<Arc<MessageQueue>>> {
         self.check_temporary(dest, None)?;
@@ -577,7 +612,7 @@ impl Broker {
                 .map(|e| Op::SetDeliveryCount { store: queue.key.clone(), key: e.key, count: e.deliveries })
                 .collect();
             if !ops.is_empty() {
-                if let Err(e) = self.journal().write(ops) {
+                if let Err(e) = self.journal().write_relaxed(ops) {
                     tracing::warn!(queue = %queue.key, cause = %e, "could not record delivery counts");
                 }
             }
@@ -586,6 +621,20 @@ impl Broker {
         if !dead.is_empty() {
             let target = self.shared.config.dead_letter_queue.clone();
             self.move_to(queue, dead, &target, "max-deliveries", false);
+        }
+    }
+
+    /// Records that `entry` has been handed to an application and not yet acknowledged,
+    /// so that after a crash it comes back with JMSRedelivered set. Written relaxed (no
+    /// fsync): it survives a killed process, and losing it to a power cut only costs
+    /// the flag.
+    pub(crate) fn record_delivery(&self, queue: &Arc<MessageQueue>, entry: &Entry) {
+        if !(self.journal().is_durable() && queue.durable && entry.is_persistent()) {
+            return;
+        }
+        let op = Op::SetDeliveryCount { store: queue.key.clone(), key: entry.key, count: entry.deliveries };
+        if let Err(e) = self.journal().write_relaxed(vec![op]) {
+            tracing::warn!(queue = %queue.key, cause = %e, "could not record a delivery");
         }
     }
 

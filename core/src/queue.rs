@@ -18,7 +18,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::destination::Destination;
@@ -68,7 +68,11 @@ pub(crate) struct ConsumerLink {
     selector: Option<Selector>,
     pub inbox: Mutex<Inbox>,
     pub cond: Condvar,
+    /// Threads blocked on `cond`; changed only under the inbox lock, so a thread that
+    /// filled the inbox and then finds zero knows nobody needs a (costly) futex wake.
+    pub waiters: AtomicU32,
     wakeup: Mutex<Option<Wakeup>>,
+    has_wakeup: AtomicBool,
 }
 
 #[derive(Default)]
@@ -89,7 +93,9 @@ impl ConsumerLink {
             selector,
             inbox: Mutex::new(Inbox { credit, ..Inbox::default() }),
             cond: Condvar::new(),
+            waiters: AtomicU32::new(0),
             wakeup: Mutex::new(None),
+            has_wakeup: AtomicBool::new(false),
         }
     }
 
@@ -105,7 +111,9 @@ impl ConsumerLink {
     }
 
     pub fn set_wakeup(&self, wakeup: Option<Wakeup>) {
-        *lock(&self.wakeup) = wakeup;
+        let mut slot = lock(&self.wakeup);
+        self.has_wakeup.store(wakeup.is_some(), Ordering::Release);
+        *slot = wakeup;
     }
 
     /// Tells whoever waits on this consumer that something outside its inbox changed.
@@ -116,10 +124,14 @@ impl ConsumerLink {
 
     /// Tells whoever waits on this consumer that its inbox has something.
     pub fn wake(&self) {
-        self.cond.notify_all();
-        let hook = lock(&self.wakeup).clone();
-        if let Some(hook) = hook {
-            hook();
+        if self.waiters.load(Ordering::Acquire) > 0 {
+            self.cond.notify_all();
+        }
+        if self.has_wakeup.load(Ordering::Acquire) {
+            let hook = lock(&self.wakeup).clone();
+            if let Some(hook) = hook {
+                hook();
+            }
         }
     }
 }
@@ -165,6 +177,9 @@ struct State {
     /// Bumped whenever messages go back into the levels out of arrival order, which
     /// invalidates every consumer's scan position.
     epoch: u64,
+    /// Whether a message with an expiration may be waiting, so the periodic expiry scan
+    /// can skip queues where nothing expires.
+    may_expire: bool,
     deleted: bool,
 }
 
@@ -305,6 +320,7 @@ impl MessageQueue {
     }
 
     fn store(&self, state: &mut State, entry: Entry) {
+        state.may_expire |= entry.message.expiration != 0;
         state.levels[entry.level()].push_back(entry);
         state.ready += 1;
         self.ready_hint.store(state.ready, Ordering::Relaxed);
@@ -353,6 +369,7 @@ impl MessageQueue {
             return Vec::new();
         }
         for entry in entries {
+            state.may_expire |= entry.message.expiration != 0;
             let level = &mut state.levels[entry.level()];
             let at = level.partition_point(|e| e.seq < entry.seq);
             level.insert(at, entry);
@@ -464,17 +481,24 @@ impl MessageQueue {
     pub fn take_expired(&self, now: i64) -> Vec<Entry> {
         let mut expired = Vec::new();
         let mut state = self.state();
+        if !state.may_expire {
+            return expired;
+        }
         let mut removed = 0;
+        let mut remaining_expire = false;
         for level in state.levels.iter_mut() {
             level.retain(|e| {
                 let keep = !e.message.is_expired_at(now);
                 if !keep {
                     expired.push(e.clone());
                     removed += 1;
+                } else {
+                    remaining_expire |= e.message.expiration != 0;
                 }
                 keep
             });
         }
+        state.may_expire = remaining_expire;
         state.ready -= removed;
         self.ready_hint.store(state.ready, Ordering::Relaxed);
         expired

@@ -73,6 +73,8 @@ pub(crate) struct ConsumerCore {
 pub(crate) struct SessionCore {
     pub mode: AckMode,
     pub connection: Arc<ConnectionCore>,
+    /// Mirrors `SessionState::closed` for the lock-free check on every call.
+    closed: AtomicBool,
     state: Mutex<SessionState>,
 }
 
@@ -98,7 +100,7 @@ struct InFlight {
 
 impl SessionCore {
     pub fn new(connection: Arc<ConnectionCore>, mode: AckMode) -> SessionCore {
-        SessionCore { mode, connection, state: Mutex::default() }
+        SessionCore { mode, connection, closed: AtomicBool::new(false), state: Mutex::default() }
     }
 
     pub fn broker(&self) -> &Broker {
@@ -106,7 +108,7 @@ impl SessionCore {
     }
 
     pub fn check_open(&self) -> Result<()> {
-        if lock(&self.state).closed || self.connection.closed.load(Ordering::Acquire) {
+        if self.closed.load(Ordering::Acquire) || self.connection.closed.load(Ordering::Acquire) {
             return Err(Error::closed("session"));
         }
         Ok(())
@@ -139,16 +141,18 @@ impl SessionCore {
             return Ok(());
         }
         self.check_open()?;
-        self.broker().apply(vec![(destination, message)], Vec::new(), self.connection.id)
+        self.broker().send(&destination, message, self.connection.id)
     }
 
     // ---- receiving ----
 
     /// Waits for the consumer's next message until `deadline` (`None`: forever). With
-    /// `deadline` in the past this is receiveNoWait.
-    pub fn receive(&self, consumer: &ConsumerCore, deadline: Option<Instant>) -> Result<Option<Delivery>> {
+    /// `deadline` in the past this is receiveNoWait. With `hold`, the automatic modes
+    /// keep the message unacknowledged until [`SessionCore::acknowledge_held`] (or
+    /// redeliver it on `recover`), as a MessageListener's delivery needs.
+    pub fn receive(&self, consumer: &ConsumerCore, deadline: Option<Instant>, hold: bool) -> Result<Option<Delivery>> {
         match self.next_entry(consumer, deadline)? {
-            Some(entry) => self.deliver(consumer, entry).map(Some),
+            Some(entry) => self.deliver(consumer, entry, hold).map(Some),
             None => Ok(None),
         }
     }
@@ -178,9 +182,9 @@ impl SessionCore {
     }
 
     /// The remote application received the in-flight message `tag`: it is acknowledged
-    /// now (AUTO, DUPS_OK) or held unacknowledged (CLIENT, transacted), as `receive`
-    /// would have done.
-    pub fn consumed(&self, tag: u64) -> Result<()> {
+    /// now (AUTO, DUPS_OK) or held unacknowledged (CLIENT, transacted, or `hold` for a
+    /// listener), as `receive` would have done.
+    pub fn consumed(&self, tag: u64, hold: bool) -> Result<()> {
         let taken = {
             let mut state = lock(&self.state);
             // Usually the oldest: the application takes messages in order.
@@ -192,8 +196,9 @@ impl SessionCore {
             return Ok(());
         };
         match self.mode {
-            AckMode::Auto | AckMode::DupsOk => self.broker().apply(Vec::new(), vec![(f.queue, f.entry)], self.connection.id),
-            AckMode::Client | AckMode::Transacted => {
+            AckMode::Auto | AckMode::DupsOk if !hold => self.broker().acknowledge(&f.queue, f.entry),
+            _ => {
+                self.broker().record_delivery(&f.queue, &f.entry);
                 lock(&self.state).unacked.push((f.queue, f.entry));
                 Ok(())
             }
@@ -258,7 +263,10 @@ impl SessionCore {
             }
             self.check_open()?;
             let started = self.connection.started.load(Ordering::Acquire);
-            let now = now_millis();
+            // Reading the clock costs more than the rest of a receive; only messages
+            // that can expire need it.
+            let mut clock = None;
+            let mut now = || *clock.get_or_insert_with(now_millis);
             let mut expired = Vec::new();
             let mut got = None;
             let mut refill = false;
@@ -269,7 +277,7 @@ impl SessionCore {
                         if !pull {
                             inbox.credit += 1;
                         }
-                        if entry.message.is_expired_at(now) {
+                        if entry.message.expiration != 0 && entry.message.is_expired_at(now()) {
                             expired.push(entry);
                         } else {
                             got = Some(entry);
@@ -285,7 +293,7 @@ impl SessionCore {
             self.broker().expire(&consumer.queue, expired);
             if let Some(entry) = got {
                 if refill && consumer.queue.has_ready() {
-                    self.fill(consumer, now);
+                    self.fill(consumer, now());
                 }
                 return Ok(Some(entry));
             }
@@ -293,7 +301,7 @@ impl SessionCore {
                 // Always look in the queue itself before sleeping: a message may have
                 // been stored there while this consumer had no credit.
                 filled = true;
-                self.fill(consumer, now);
+                self.fill(consumer, now());
                 continue;
             }
             let mut inbox = link.inbox();
@@ -307,7 +315,10 @@ impl SessionCore {
             }
             let timed_out = match deadline {
                 None => {
-                    drop(link.cond.wait(inbox).unwrap_or_else(|p| p.into_inner()));
+                    link.waiters.fetch_add(1, Ordering::AcqRel);
+                    let inbox = link.cond.wait(inbox).unwrap_or_else(|p| p.into_inner());
+                    link.waiters.fetch_sub(1, Ordering::AcqRel);
+                    drop(inbox);
                     false
                 }
                 Some(deadline) => {
@@ -316,7 +327,11 @@ impl SessionCore {
                         drop(inbox);
                         true
                     } else {
-                        drop(link.cond.wait_timeout(inbox, deadline - now).unwrap_or_else(|p| p.into_inner()));
+                        link.waiters.fetch_add(1, Ordering::AcqRel);
+                        let (inbox, _) =
+                            link.cond.wait_timeout(inbox, deadline - now).unwrap_or_else(|p| p.into_inner());
+                        link.waiters.fetch_sub(1, Ordering::AcqRel);
+                        drop(inbox);
                         false
                     }
                 }
@@ -347,15 +362,14 @@ impl SessionCore {
     }
 
     /// Hands an entry to the application, acknowledging it at once in the automatic
-    /// modes.
-    fn deliver(&self, consumer: &ConsumerCore, mut entry: Entry) -> Result<Delivery> {
+    /// modes unless asked to hold it.
+    fn deliver(&self, consumer: &ConsumerCore, mut entry: Entry, hold: bool) -> Result<Delivery> {
         entry.deliveries += 1;
         let delivery = Delivery::new(entry.message.clone(), entry.deliveries);
         match self.mode {
-            AckMode::Auto | AckMode::DupsOk => {
-                self.broker().apply(Vec::new(), vec![(consumer.queue.clone(), entry)], self.connection.id)?;
-            }
-            AckMode::Client | AckMode::Transacted => {
+            AckMode::Auto | AckMode::DupsOk if !hold => self.broker().acknowledge(&consumer.queue, entry)?,
+            _ => {
+                self.broker().record_delivery(&consumer.queue, &entry);
                 lock(&self.state).unacked.push((consumer.queue.clone(), entry));
             }
         }
@@ -369,6 +383,20 @@ impl SessionCore {
     pub fn acknowledge(&self) -> Result<()> {
         self.check_open()?;
         if self.mode != AckMode::Client {
+            return Ok(());
+        }
+        let acks = std::mem::take(&mut lock(&self.state).unacked);
+        if acks.is_empty() {
+            return Ok(());
+        }
+        self.broker().apply(Vec::new(), acks, self.connection.id)
+    }
+
+    /// AUTO and DUPS_OK: acknowledges the messages received with `hold`, once the
+    /// listener that got them has returned.
+    pub fn acknowledge_held(&self) -> Result<()> {
+        self.check_open()?;
+        if !matches!(self.mode, AckMode::Auto | AckMode::DupsOk) {
             return Ok(());
         }
         let acks = std::mem::take(&mut lock(&self.state).unacked);
@@ -478,6 +506,7 @@ impl SessionCore {
                 return;
             }
             state.closed = true;
+            self.closed.store(true, Ordering::Release);
             state.pending.clear();
             (std::mem::take(&mut state.consumers), std::mem::take(&mut state.unacked))
         };
@@ -489,6 +518,6 @@ impl SessionCore {
     }
 
     pub fn is_closed(&self) -> bool {
-        lock(&self.state).closed
+        self.closed.load(Ordering::Acquire)
     }
 }

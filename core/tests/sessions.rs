@@ -191,3 +191,26 @@ fn a_dead_letter_queue_can_be_renamed() {
     let s2 = session(&c, AckMode::Auto);
     assert_eq!(text_of(&consumer(&s2, &Destination::queue("Graveyard"))), "x");
 }
+
+#[test]
+fn a_listener_delivery_is_acknowledged_only_after_the_listener_returns() {
+    let broker = broker();
+    let c = connect(&broker);
+    let q = Destination::queue("listener");
+    send_texts(&session(&c, AckMode::Auto), &q, &["first", "second"]);
+    let s = session(&c, AckMode::Auto);
+    let cons = consumer(&s, &q);
+    // The listener throws: the message comes back, marked redelivered.
+    let d = cons.receive_held(Some(WAIT)).unwrap().unwrap();
+    assert_eq!(d.text_body(), Some("first"));
+    s.recover().unwrap();
+    let d = cons.receive_held(Some(WAIT)).unwrap().unwrap();
+    assert_eq!((d.text_body(), d.redelivered()), (Some("first"), true));
+    // The listener returns: acknowledged for good.
+    s.acknowledge_held().unwrap();
+    let d = cons.receive_held(Some(WAIT)).unwrap().unwrap();
+    assert_eq!(d.text_body(), Some("second"));
+    s.acknowledge_held().unwrap();
+    s.recover().unwrap();
+    assert!(cons.receive_timeout(SHORT).unwrap().is_none(), "acknowledged messages came back");
+}

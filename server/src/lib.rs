@@ -8,7 +8,7 @@
 //! - [`shutdown`]: the stop signal every connection listens for.
 //! - [`auth`]: users, argon2 passwords, per-destination permissions.
 //! - [`config`]: the TOML configuration.
-//! - [`storage`]: the data directory (locked against a second server) and its journal.
+//! - [`storage`]: the journal in the data directory (locked against a second server).
 //! - [`cli`]: `herald send`, `receive`, `browse`, `stat`, `bench`, `passwd`.
 //!
 //! The wire protocol itself lives in `herald_core::wire`, shared with the client.

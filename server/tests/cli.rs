@@ -134,7 +134,7 @@ fn a_second_server_on_the_same_port_or_data_directory_refuses_to_start() {
         .output()
         .unwrap();
     assert!(!same_data.status.success());
-    assert!(String::from_utf8(same_data.stderr).unwrap().contains("in use by another herald"));
+    assert!(String::from_utf8(same_data.stderr).unwrap().contains("in use by another broker"));
 }
 
 #[test]
@@ -171,6 +171,9 @@ fn child_consumer() {
         let d = c.receive_timeout(Duration::from_secs(10)).unwrap().unwrap();
         println!("got {}", d.text_body().unwrap());
     }
+    // A round trip: the server has now seen that the application received both (a
+    // receive reports that without waiting).
+    conn.start().unwrap();
     println!("ready");
     std::io::stdout().flush().unwrap();
     std::thread::sleep(Duration::from_secs(60));
@@ -214,4 +217,40 @@ fn a_killed_consumer_s_messages_go_to_another() {
         again.push((d.text_body().unwrap().to_owned(), d.redelivered()));
     }
     assert_eq!(again, [("w1".into(), true), ("w2".into(), true), ("w3".into(), false)]);
+}
+
+#[test]
+fn persistent_messages_survive_kill_9() {
+    let mut first = ServerProcess::start("");
+    let sent = herald(&first, &["send", "--queue", "durable"], Some("p1\np2\np3\n"));
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let sent = herald(&first, &["send", "--queue", "durable", "--non-persistent", "gone"], None);
+    assert!(sent.status.success());
+    let got = herald(&first, &["receive", "--queue", "durable"], None);
+    assert_eq!(stdout(&got), "p1\n");
+    // p2 is delivered and not acknowledged when the server dies.
+    let conn = Connection::open(&first.url(), &ConnectOptions::default()).unwrap();
+    conn.start().unwrap();
+    let s = conn.create_session(AckMode::Client).unwrap();
+    let options = ConsumerOptions { prefetch: Some(0), ..ConsumerOptions::default() };
+    let c = s.create_consumer(&Destination::queue("durable"), &options).unwrap();
+    assert_eq!(c.receive_timeout(Duration::from_secs(5)).unwrap().unwrap().text_body(), Some("p2"));
+    conn.start().unwrap(); // a round trip: the server has seen the receive
+
+    first.kill(); // SIGKILL
+    let data = std::mem::replace(&mut first.data, common::TempDir::new("unused"));
+    drop(first);
+    drop(c);
+    drop(s);
+    drop(conn);
+    let second = ServerProcess::start_in("", data);
+    let conn = Connection::open(&second.url(), &ConnectOptions::default()).unwrap();
+    conn.start().unwrap();
+    let s = conn.create_session(AckMode::Auto).unwrap();
+    let c = s.create_consumer(&Destination::queue("durable"), &ConsumerOptions::default()).unwrap();
+    let mut after = Vec::new();
+    while let Some(d) = c.receive_timeout(Duration::from_millis(500)).unwrap() {
+        after.push((d.text_body().unwrap().to_owned(), d.redelivered()));
+    }
+    assert_eq!(after, [("p2".into(), true), ("p3".into(), false)]);
 }

@@ -334,7 +334,7 @@ fn a_dropped_connection_returns_unacknowledged_messages_to_another_consumer() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    raw.send(&req(NO_REPLY, Request::Consumed { consumer: 2, tag: tags[0] }));
+    raw.send(&req(NO_REPLY, Request::Consumed { consumer: 2, tag: tags[0], hold: false }));
     std::thread::sleep(Duration::from_millis(100));
     raw.stream.shutdown(std::net::Shutdown::Both).unwrap();
     drop(raw);

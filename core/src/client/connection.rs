@@ -3,8 +3,8 @@ use std::sync::{Arc, Mutex};
 
 use super::remote::RemoteConnection;
 use super::session::{Session, SessionImp};
-use super::vm::{vm_broker, VmConfig};
-use crate::broker::{Broker, BrokerConfig, DestinationStats};
+use super::vm::VmUrl;
+use crate::broker::{Broker, DestinationStats};
 use crate::destination::{Destination, DestinationKind};
 use crate::error::{Error, Result};
 use crate::queue::lock;
@@ -50,17 +50,19 @@ struct LocalConnection {
 impl Connection {
     /// Connects to `vm://NAME` (a broker in this process, created on first use) or to a
     /// server at `tcp://host:port` (credentials as `?user=U&password=P` or in `options`).
+    /// `vm://NAME?dataDir=PATH` keeps persistent messages in a SQLite journal in `PATH`
+    /// (`&sync=os` trades power-loss durability for speed); without `dataDir` the broker
+    /// lives in memory.
     pub fn open(url: &str, options: &ConnectOptions) -> Result<Connection> {
         if url.starts_with("tcp://") {
             return Ok(Connection { imp: Imp::Remote(RemoteConnection::open(url, options)?) });
         }
-        let Some(rest) = url.strip_prefix("vm://") else {
+        if !url.starts_with("vm://") {
             return Err(Error::invalid_argument(format!(
                 "unsupported URL \"{url}\": expected vm://NAME or tcp://host:port"
             )));
-        };
-        let name = rest.split('?').next().unwrap_or_default();
-        let broker = vm_broker(name, || Ok(VmConfig { broker: BrokerConfig::default() }))?;
+        }
+        let broker = VmUrl::parse(url)?.broker()?;
         Connection::to_broker(&broker, options)
     }
 

@@ -57,7 +57,7 @@ impl Consumer {
 
     fn receive_until(&self, deadline: Option<Instant>) -> Result<Option<Delivery>> {
         match &self.imp {
-            Imp::Local(c) => c.session.receive(&c.core, deadline),
+            Imp::Local(c) => c.session.receive(&c.core, deadline, false),
             Imp::Remote(c) => c.receive(deadline),
         }
     }
@@ -77,8 +77,21 @@ impl Consumer {
     /// gives the server one short round trip to answer.
     pub fn receive_no_wait(&self) -> Result<Option<Delivery>> {
         match &self.imp {
-            Imp::Local(c) => c.session.receive(&c.core, Some(Instant::now())),
+            Imp::Local(c) => c.session.receive(&c.core, Some(Instant::now()), false),
             Imp::Remote(c) => c.receive_no_wait(),
+        }
+    }
+
+    /// Receives for a MessageListener: like [`Consumer::receive_timeout`] (`None` waits
+    /// forever), but in AUTO_ACKNOWLEDGE and DUPS_OK_ACKNOWLEDGE sessions the message
+    /// stays unacknowledged until the listener returns and the caller calls
+    /// [`Session::acknowledge_held`](super::Session::acknowledge_held); if the listener
+    /// fails, [`Session::recover`](super::Session::recover) redelivers it.
+    pub fn receive_held(&self, timeout: Option<Duration>) -> Result<Option<Delivery>> {
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        match &self.imp {
+            Imp::Local(c) => c.session.receive(&c.core, deadline, true),
+            Imp::Remote(c) => c.receive_held(deadline),
         }
     }
 
@@ -102,9 +115,9 @@ impl Consumer {
     /// The remote application received the in-flight message `tag`; it is now
     /// acknowledged or held for acknowledgement as the session's mode says.
     #[doc(hidden)]
-    pub fn consumed(&self, tag: u64) -> Result<()> {
+    pub fn consumed(&self, tag: u64, hold: bool) -> Result<()> {
         match &self.imp {
-            Imp::Local(c) => c.session.consumed(tag),
+            Imp::Local(c) => c.session.consumed(tag, hold),
             Imp::Remote(_) => Err(Error::illegal_state("only a consumer of a broker in this process can serve a remote one")),
         }
     }

@@ -36,4 +36,4 @@ pub use connection::{ConnectOptions, Connection};
 pub use consumer::{Consumer, ConsumerOptions, SubscriptionOptions};
 pub use producer::{Producer, SendOptions, Sent};
 pub use session::Session;
-pub use vm::{vm_broker, VmConfig};
+pub use vm::{vm_broker, vm_shutdown, VmConfig};

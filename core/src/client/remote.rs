@@ -677,10 +677,26 @@ impl RemoteSession {
         self.shared.call(Request::Acknowledge { session: self.id }, None).map(drop)
     }
 
+    pub fn acknowledge_held(&self) -> Result<()> {
+        self.check_open()?;
+        if !matches!(self.mode, AckMode::Auto | AckMode::DupsOk) {
+            return Ok(());
+        }
+        self.shared.call(Request::AcknowledgeHeld { session: self.id }, None).map(drop)
+    }
+
     pub fn commit(&self) -> Result<()> {
         self.check_open()?;
         if self.mode != AckMode::Transacted {
             return Err(Error::illegal_state("commit() needs a transacted session"));
+        }
+        // A send of this transaction failed on the server: the transaction cannot commit.
+        if let Err(e) = self.shared.take_async_error() {
+            self.shared.call(Request::Rollback { session: self.id }, Some(self.id))?;
+            return Err(Error::new(
+                ErrorKind::TransactionRolledBack,
+                format!("the transaction was rolled back because a send failed: {e}"),
+            ));
         }
         self.shared.call(Request::Commit { session: self.id }, None).map(drop)
     }
@@ -747,6 +763,15 @@ impl RemoteConsumer {
 
     /// Waits until `deadline` (`None`: forever) for the next message.
     pub fn receive(&self, deadline: Option<Instant>) -> Result<Option<Delivery>> {
+        self.receive_inner(deadline, false)
+    }
+
+    /// Like `receive`, for a MessageListener: see `Consumer::receive_held`.
+    pub fn receive_held(&self, deadline: Option<Instant>) -> Result<Option<Delivery>> {
+        self.receive_inner(deadline, true)
+    }
+
+    fn receive_inner(&self, deadline: Option<Instant>, hold: bool) -> Result<Option<Delivery>> {
         let shared = &self.session.shared;
         let mut inbox = lock(&self.state.inbox);
         loop {
@@ -758,7 +783,7 @@ impl RemoteConsumer {
             if shared.started.load(Ordering::Acquire) {
                 if let Some(d) = inbox.buf.pop_front() {
                     drop(inbox);
-                    shared.post(Request::Consumed { consumer: self.state.id, tag: d.tag })?;
+                    shared.post(Request::Consumed { consumer: self.state.id, tag: d.tag, hold })?;
                     return Ok(Some(Delivery::new(Arc::new(d.message), d.delivery_count)));
                 }
                 if self.state.prefetch == 0 && !inbox.pulled {

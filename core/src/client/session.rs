@@ -163,6 +163,15 @@ impl Session {
         }
     }
 
+    /// AUTO/DUPS_OK: acknowledges what [`Consumer::receive_held`] handed out, once the
+    /// listener has processed it.
+    pub fn acknowledge_held(&self) -> Result<()> {
+        match &self.imp {
+            SessionImp::Local(core) => core.acknowledge_held(),
+            SessionImp::Remote(remote) => remote.acknowledge_held(),
+        }
+    }
+
     pub fn commit(&self) -> Result<()> {
         match &self.imp {
             SessionImp::Local(core) => core.commit(),

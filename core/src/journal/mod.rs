@@ -7,8 +7,16 @@
 //! reads everything back with [`Journal::recover`].
 //!
 //! [`MemoryJournal`] keeps nothing: the broker then lives in memory only.
+//! [`SqliteJournal`] keeps everything in one SQLite database per data directory.
+
+mod sqlite;
 
 use std::sync::Arc;
+
+pub use sqlite::{
+    JournalStats, SqliteJournal, SqliteOptions, SyncMode, DATABASE_FILE, DELIVERY_LOG, DELIVERY_LOG_OLD, LOCK_FILE, SCHEMA_VERSION,
+    WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT,
+};
 
 use crate::message::Message;
 
@@ -65,12 +73,15 @@ pub struct Recovered {
 }
 
 /// Failures of a journal; the broker maps them onto [`crate::Error`] once.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Error {
     #[error("journal storage failed: {0}")]
     Storage(String),
     #[error("journal is full: {0}")]
     Full(String),
+    /// The journal was closed (the broker shut down).
+    #[error("the journal is closed: the broker has shut down")]
+    Closed,
 }
 
 impl From<Error> for crate::Error {
@@ -78,6 +89,7 @@ impl From<Error> for crate::Error {
         let kind = match e {
             Error::Storage(_) => crate::ErrorKind::Io,
             Error::Full(_) => crate::ErrorKind::ResourceAllocation,
+            Error::Closed => crate::ErrorKind::IllegalState,
         };
         crate::Error::new(kind, e.to_string())
     }
@@ -91,8 +103,54 @@ pub trait Journal: Send + Sync + 'static {
     /// Applies `ops` atomically and durably. Blocks until done.
     fn write(&self, ops: Vec<Op>) -> Result<(), Error>;
 
+    /// Applies `ops` atomically, durably enough to survive the process being killed but
+    /// not necessarily a power loss: for bookkeeping whose loss is harmless, such as
+    /// delivery counts. Blocks until written. The default is [`Journal::write`].
+    fn write_relaxed(&self, ops: Vec<Op>) -> Result<(), Error> {
+        self.write(ops)
+    }
+
     /// Reads back what the journal holds.
     fn recover(&self) -> Result<Recovered, Error>;
+
+    /// The stored form of message `key`, read back on demand (for a body that was
+    /// dropped from memory). `None` when the journal does not hold it; a journal that
+    /// keeps nothing never does.
+    fn load(&self, _key: u64) -> Result<Option<Arc<Message>>, Error> {
+        Ok(None)
+    }
+
+    /// Finishes the writes under way and releases the storage (files, locks); later
+    /// writes fail with [`Error::Closed`]. Closing twice is harmless.
+    fn close(&self) {}
+}
+
+/// A shared journal: the broker writes through it while its owner keeps a handle (for
+/// statistics, say).
+impl<J: Journal> Journal for Arc<J> {
+    fn is_durable(&self) -> bool {
+        (**self).is_durable()
+    }
+
+    fn write(&self, ops: Vec<Op>) -> Result<(), Error> {
+        (**self).write(ops)
+    }
+
+    fn write_relaxed(&self, ops: Vec<Op>) -> Result<(), Error> {
+        (**self).write_relaxed(ops)
+    }
+
+    fn recover(&self) -> Result<Recovered, Error> {
+        (**self).recover()
+    }
+
+    fn load(&self, key: u64) -> Result<Option<Arc<Message>>, Error> {
+        (**self).load(key)
+    }
+
+    fn close(&self) {
+        (**self).close()
+    }
 }
 
 /// A journal that keeps nothing: an in-memory broker.

@@ -12,12 +12,13 @@ pub enum Body {
     #[default]
     Empty,
     Text(Option<String>),
-    Bytes(Vec<u8>),
+    // Raw MessagePack bin, not an array of numbers: a 1 KiB body encodes as a copy.
+    Bytes(#[serde(with = "serde_bytes")] Vec<u8>),
     /// Name/value pairs in insertion order; names are unique.
     Map(Vec<(String, Value)>),
     /// Values in the order they were written.
     Stream(Vec<Value>),
-    Object(Option<Vec<u8>>),
+    Object(#[serde(with = "serde_bytes")] Option<Vec<u8>>),
 }
 
 impl Body {

@@ -22,7 +22,7 @@ pub enum Value {
     Float(f32),
     Double(f64),
     String(String),
-    Bytes(Vec<u8>),
+    Bytes(#[serde(with = "serde_bytes")] Vec<u8>),
 }
 
 impl Value {

@@ -127,8 +127,9 @@ pub enum Request {
     /// Pull mode: the client wants one message.
     Pull { consumer: u64 },
     /// The application received the delivery `tag` of `consumer`; for a prefetching
-    /// consumer this also returns one credit.
-    Consumed { consumer: u64, tag: u64 },
+    /// consumer this also returns one credit. `hold`: a MessageListener got it, so in
+    /// AUTO and DUPS_OK it stays unacknowledged until `AcknowledgeHeld`.
+    Consumed { consumer: u64, tag: u64, hold: bool },
     /// A message whose headers the client's producer has set.
     Send { session: u64, destination: Destination, message: Message },
     CreateBrowser { session: u64, browser: u64, queue: Destination, selector: Option<String> },
@@ -136,6 +137,8 @@ pub enum Request {
     BrowseNext { browser: u64, max: u32 },
     CloseBrowser { browser: u64 },
     Acknowledge { session: u64 },
+    /// AUTO/DUPS_OK: acknowledges what was consumed with `hold`.
+    AcknowledgeHeld { session: u64 },
     Commit { session: u64 },
     Rollback { session: u64 },
     Recover { session: u64 },

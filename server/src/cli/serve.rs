@@ -9,7 +9,6 @@ use tokio::net::TcpListener;
 use super::ServeArgs;
 use crate::auth::Auth;
 use crate::config::{Config, ListenerConfig};
-use crate::storage::DataDir;
 use crate::Settings;
 
 /// Where `herald serve` listens and keeps its data without a config saying otherwise.
@@ -39,8 +38,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             _ => None,
         });
     }
-    let data = DataDir::open(&data_path)?;
-    let journal = data.journal()?;
+    let journal = crate::storage::open_journal(&data_path)?;
     let durable = journal.is_durable();
     let broker = Broker::start(BrokerConfig {
         max_deliveries: config.redelivery.max_deliveries,
@@ -67,7 +65,8 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         .thread_name("herald-io")
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let data_shown = data.path.display().to_string();
+    let data_shown = data_path.display().to_string();
+    let running = broker.clone();
     runtime.block_on(async move {
         let mut bound = Vec::new();
         for (l, tls) in listeners.iter().zip(acceptors) {
@@ -90,7 +89,8 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         crate::run_with(bound, broker, settings, crate::stop_signal()).await;
         Ok::<(), String>(())
     })?;
-    drop(data);
+    // Every connection has ended: close the journal.
+    running.shutdown();
     tracing::info!("stopped");
     Ok(())
 }

@@ -139,13 +139,13 @@ impl Handler {
                 c.credit = 1;
                 self.signal.mark(consumer);
             }
-            Request::Consumed { consumer, tag } => {
+            Request::Consumed { consumer, tag, hold } => {
                 let c = self.consumers.get_mut(&consumer).ok_or_else(|| unknown("consumer", consumer))?;
                 if c.prefetch > 0 {
                     c.credit = c.credit.saturating_add(1).min(c.prefetch);
                     self.signal.mark(consumer);
                 }
-                c.consumer.consumed(tag)?;
+                c.consumer.consumed(tag, hold)?;
             }
             Request::Send { session, destination, message } => {
                 self.access.check(Permission::Send, Some(&destination))?;
@@ -169,6 +169,7 @@ impl Handler {
                 self.browsers.remove(&browser);
             }
             Request::Acknowledge { session } => self.session(session)?.acknowledge()?,
+            Request::AcknowledgeHeld { session } => self.session(session)?.acknowledge_held()?,
             Request::Commit { session } => self.session(session)?.commit()?,
             Request::Rollback { session } => {
                 self.session(session)?.rollback()?;

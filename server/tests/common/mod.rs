@@ -62,7 +62,7 @@ impl ServerProcess {
             .arg(data.0.join("data"))
             .arg("--config")
             .arg(&config_path)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("HERALD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

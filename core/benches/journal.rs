@@ -1,0 +1,284 @@
+//! Persistent throughput against raw baselines, side by side in one run, 1 KiB messages:
+//!
+//! - raw: 1 KiB append + fdatasync per message; SQLite WAL `synchronous=FULL` inserts,
+//!   one per transaction and 100 per transaction;
+//! - Herald (SQLite journal, sync=full): 1 producer / 1 consumer with synchronous sends
+//!   and AUTO_ACKNOWLEDGE; 8 producers / 8 consumers likewise; a transacted producer
+//!   committing every 100 messages with a transacted consumer committing every 100.
+//!
+//! - a backlog of BACKLOG messages (default 200,000): the time to recover it at start and
+//!   the resident memory it takes, then the time to drain it.
+//!
+//! `cargo bench -p herald-core --bench journal [-- SECONDS_PER_CASE [BACKLOG]] [CASE...]`
+//! where CASE is `raw`, `1p1c`, `8p`, `8p8c`, `tx` or `backlog` (default: all).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use herald_core::client::{AckMode, ConnectOptions, Connection};
+use herald_core::journal::{SqliteJournal, SqliteOptions};
+use herald_core::{Broker, BrokerConfig, Destination, Message};
+
+const SIZE: usize = 1024;
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(label: &str) -> Scratch {
+        let path = std::env::temp_dir().join(format!("herald-bench-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Scratch(path)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn payload() -> String {
+    "x".repeat(SIZE)
+}
+
+/// Runs `step` (which handles `per_step` messages) until `budget` is spent.
+fn rate(budget: Duration, per_step: usize, mut step: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    let mut n = 0;
+    while start.elapsed() < budget {
+        step();
+        n += per_step;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn raw_append_fsync(budget: Duration) -> f64 {
+    let dir = Scratch::new("append");
+    let mut file = std::fs::File::create(dir.path().join("log")).unwrap();
+    let data = vec![0x5a_u8; SIZE];
+    rate(budget, 1, || {
+        file.write_all(&data).unwrap();
+        file.sync_data().unwrap();
+    })
+}
+
+fn raw_sqlite(budget: Duration, per_txn: usize) -> f64 {
+    let dir = Scratch::new("sqlite");
+    let mut conn = rusqlite::Connection::open(dir.path().join("raw.db")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.execute_batch("CREATE TABLE m (id INTEGER PRIMARY KEY, data BLOB NOT NULL)").unwrap();
+    let data = vec![0x5a_u8; SIZE];
+    let mut id = 0i64;
+    rate(budget, per_txn, || {
+        let tx = conn.transaction().unwrap();
+        {
+            let mut stmt = tx.prepare_cached("INSERT INTO m (id, data) VALUES (?1, ?2)").unwrap();
+            for _ in 0..per_txn {
+                id += 1;
+                stmt.execute(rusqlite::params![id, data]).unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    })
+}
+
+fn broker(dir: &Path) -> Broker {
+    broker_and_journal(dir).0
+}
+
+fn broker_and_journal(dir: &Path) -> (Broker, Arc<SqliteJournal>) {
+    let journal = Arc::new(SqliteJournal::open(dir, &SqliteOptions::default()).unwrap());
+    let broker = Broker::start(BrokerConfig { journal: Box::new(journal.clone()), ..BrokerConfig::default() }).unwrap();
+    (broker, journal)
+}
+
+fn connect(broker: &Broker) -> Connection {
+    let c = Connection::to_broker(broker, &ConnectOptions::default()).unwrap();
+    c.start().unwrap();
+    c
+}
+
+/// `producers` and `consumers` threads on one queue for `budget`; `batch` > 1 makes both
+/// sides transacted, committing every `batch` messages. Returns messages consumed per
+/// second and sent per second, and prints how many units each commit carried.
+fn herald(budget: Duration, producers: usize, consumers: usize, batch: usize) -> (f64, f64) {
+    let dir = Scratch::new("herald");
+    let (broker, journal) = broker_and_journal(dir.path());
+    let queue = Destination::queue("bench");
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let received = Arc::new(AtomicUsize::new(0));
+    let start = Arc::new(Barrier::new(producers + consumers + 1));
+    let mode = if batch > 1 { AckMode::Transacted } else { AckMode::Auto };
+    let mut threads = Vec::new();
+    for _ in 0..producers {
+        let (broker, queue, stop, sent, start) = (broker.clone(), queue.clone(), stop.clone(), sent.clone(), start.clone());
+        threads.push(thread::spawn(move || {
+            let c = connect(&broker);
+            let s = c.create_session(mode).unwrap();
+            let p = s.create_producer(Some(queue)).unwrap();
+            let body = payload();
+            start.wait();
+            while !stop.load(Ordering::Relaxed) {
+                for _ in 0..batch {
+                    p.send(Message::text(body.clone())).unwrap();
+                }
+                if batch > 1 {
+                    s.commit().unwrap();
+                }
+                sent.fetch_add(batch, Ordering::Relaxed);
+            }
+        }));
+    }
+    for _ in 0..consumers {
+        let (broker, queue, stop, received, start) =
+            (broker.clone(), queue.clone(), stop.clone(), received.clone(), start.clone());
+        threads.push(thread::spawn(move || {
+            let c = connect(&broker);
+            let s = c.create_session(mode).unwrap();
+            let consumer = s.create_consumer(&queue, &Default::default()).unwrap();
+            start.wait();
+            let mut pending = 0;
+            while !stop.load(Ordering::Relaxed) {
+                if consumer.receive_timeout(Duration::from_millis(20)).unwrap().is_some() {
+                    pending += 1;
+                    if pending == batch {
+                        if batch > 1 {
+                            s.commit().unwrap();
+                        }
+                        received.fetch_add(pending, Ordering::Relaxed);
+                        pending = 0;
+                    }
+                }
+            }
+        }));
+    }
+    start.wait();
+    let began = Instant::now();
+    thread::sleep(budget);
+    let (got, put) = (received.load(Ordering::Relaxed), sent.load(Ordering::Relaxed));
+    let elapsed = began.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    broker.shutdown();
+    let stats = journal.stats();
+    print!("  [{:.1} units per commit] ", stats.units as f64 / stats.commits.max(1) as f64);
+    (got as f64 / elapsed, put as f64 / elapsed)
+}
+
+/// Resident memory of this process, in MiB.
+fn rss_mib() -> f64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: f64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0.0);
+    pages * 4096.0 / (1024.0 * 1024.0)
+}
+
+/// Fills a queue with `count` messages, restarts the broker and reports the recovery.
+fn backlog(count: usize) {
+    let dir = Scratch::new("backlog");
+    let queue = Destination::queue("backlog");
+    let filled = Instant::now();
+    {
+        let broker = broker(dir.path());
+        let c = connect(&broker);
+        let s = c.create_session(AckMode::Transacted).unwrap();
+        let p = s.create_producer(Some(queue.clone())).unwrap();
+        let body = payload();
+        for i in 0..count {
+            p.send(Message::text(body.clone())).unwrap();
+            if i % 1000 == 999 {
+                s.commit().unwrap();
+            }
+        }
+        s.commit().unwrap();
+        c.close();
+        broker.shutdown();
+    }
+    let fill = filled.elapsed();
+    let db = std::fs::metadata(dir.path().join("herald.db")).map(|m| m.len()).unwrap_or(0);
+    let before = rss_mib();
+    let started = Instant::now();
+    let broker = broker(dir.path());
+    let c = connect(&broker);
+    let recovery = started.elapsed();
+    let after = rss_mib();
+    println!(
+        "{:<58} {:>10.2} s to recover and accept a connection; {:.0} MiB resident for the backlog ({:.0} MiB database, filled in {:.1} s)",
+        format!("herald: backlog of {count}"),
+        recovery.as_secs_f64(),
+        after - before,
+        db as f64 / (1024.0 * 1024.0),
+        fill.as_secs_f64()
+    );
+    let s = c.create_session(AckMode::Transacted).unwrap();
+    let consumer = s.create_consumer(&queue, &Default::default()).unwrap();
+    let drained = Instant::now();
+    let mut n = 0;
+    while consumer.receive_timeout(Duration::from_millis(500)).unwrap().is_some() {
+        n += 1;
+        if n % 1000 == 0 {
+            s.commit().unwrap();
+        }
+    }
+    s.commit().unwrap();
+    assert_eq!(n, count, "the backlog did not drain completely");
+    println!("{:<58} {:>10.0} /s", "herald: draining it, transacted, commit every 1000", n as f64 / drained.elapsed().as_secs_f64());
+    c.close();
+    broker.shutdown();
+}
+
+fn main() {
+    let numbers: Vec<f64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let seconds = numbers.first().copied().unwrap_or(3.0);
+    let backlog_size = numbers.get(1).map(|n| *n as usize).unwrap_or(200_000);
+    let cases: Vec<String> = std::env::args().skip(1).filter(|a| a.parse::<f64>().is_err() && !a.starts_with('-')).collect();
+    let run = |case: &str| cases.is_empty() || cases.iter().any(|c| c == case);
+    let budget = Duration::from_secs_f64(seconds);
+    println!("1 KiB messages, {seconds} s per case, temp dir {}", std::env::temp_dir().display());
+    let (mut one, mut p1) = (f64::NAN, f64::NAN);
+    if run("raw") {
+        let append = raw_append_fsync(budget);
+        println!("{:<58} {:>10.0} /s", "raw: append + fdatasync", append);
+        one = raw_sqlite(budget, 1);
+        println!("{:<58} {:>10.0} /s", "raw: SQLite WAL synchronous=FULL, 1 insert per txn", one);
+        let hundred = raw_sqlite(budget, 100);
+        println!("{:<58} {:>10.0} /s", "raw: SQLite WAL synchronous=FULL, 100 inserts per txn", hundred);
+    }
+    if run("1p1c") {
+        let c1;
+        (c1, p1) = herald(budget, 1, 1, 1);
+        println!(
+            "{:<58} {:>10.0} /s consumed, {:.0} sent ({:.0}% of raw 1/txn)",
+            "herald: 1 producer / 1 consumer, sync sends, auto ack",
+            c1,
+            p1,
+            100.0 * p1 / one
+        );
+    }
+    if run("8p") {
+        let (_, p8) = herald(budget, 8, 0, 1);
+        println!("{:<58} {:>10.0} /s sent ({:.1}x 1 producer)", "herald: 8 producers, sync sends", p8, p8 / p1);
+    }
+    if run("8p8c") {
+        let (c88, p88) = herald(budget, 8, 8, 1);
+        println!("{:<58} {:>10.0} /s consumed, {:.0} sent", "herald: 8 producers / 8 consumers, sync, auto ack", c88, p88);
+    }
+    if run("tx") {
+        let (ct, pt) = herald(budget, 1, 1, 100);
+        println!("{:<58} {:>10.0} /s consumed, {:.0} sent", "herald: transacted, commit every 100, both sides", ct, pt);
+    }
+    if run("backlog") {
+        backlog(backlog_size);
+    }
+}

@@ -1,0 +1,58 @@
+package io.herald.jms;
+
+/**
+ * The native methods of herald-jni. Every handle is a {@code long} the Rust side hands
+ * out; it is released exactly once by {@link #release}. Errors arrive as
+ * {@link HeraldNativeException}. Only the wrapper classes call these, through
+ * {@link NativeResource}, which refuses calls on closed handles.
+ */
+final class Native {
+    static {
+        NativeLibrary.load();
+        init();
+    }
+
+    /** Resolves, once, the Java classes the native side uses. */
+    private static native void init();
+
+    private Native() {}
+
+    static native long connectionOpen(String url, String user, String password, String clientId);
+    static native void connectionSetClientId(long connection, String clientId);
+    static native void connectionStart(long connection);
+    static native void connectionStop(long connection);
+    static native long connectionCreateSession(long connection, int ackMode);
+    /** Returns the destination as {@code temp-queue://NAME} or {@code temp-topic://NAME}. */
+    static native String connectionCreateTemporary(long connection, boolean topic);
+    static native void connectionDeleteTemporary(long connection, String destination);
+
+    static native long sessionCreateProducer(long session, String destination);
+    static native long sessionCreateConsumer(long session, String destination, String selector, boolean noLocal,
+            String subscription, boolean durable, boolean shared);
+    static native long sessionCreateBrowser(long session, String queue, String selector);
+    static native void sessionUnsubscribe(long session, String name);
+    /** ACKNOWLEDGE_HELD acknowledges what a listener received with {@code hold} (AUTO/DUPS_OK). */
+    static final int ACKNOWLEDGE = 0, COMMIT = 1, ROLLBACK = 2, RECOVER = 3, ACKNOWLEDGE_HELD = 4;
+    static native void sessionComplete(long session, int what);
+    /** Blocks until a listening consumer of the session may have a message; true when woken. */
+    static native boolean sessionWait(long session, long timeoutMillis);
+    static native void sessionRing(long session);
+
+    /** Returns {timestamp, expiration, deliveryTime, hasId, idHigh, idLow}. */
+    static native long[] producerSend(long producer, String destination, byte[] message, int deliveryMode,
+            int priority, long timeToLive, long deliveryDelay, boolean disableMessageId, boolean disableTimestamp);
+
+    /**
+     * timeout &lt; 0 waits forever, 0 does not wait; returns an encoded delivery or null. With
+     * {@code hold} (listener delivery) an AUTO/DUPS_OK session keeps the message
+     * unacknowledged until {@code sessionComplete(ACKNOWLEDGE_HELD)} or a recover.
+     */
+    static native byte[] consumerReceive(long consumer, long timeoutMillis, boolean hold);
+    /** Makes the consumer ring its session's doorbell (session 0: stop). */
+    static native void consumerSetWakeup(long consumer, long session);
+
+    static native byte[] browserNext(long browser);
+
+    static native void release(long handle);
+    static native int liveCount();
+}
