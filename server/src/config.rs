@@ -151,3 +151,36 @@ impl Config {
         Ok(config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example in docs/server.md parses, so the reference stays true.
+    #[test]
+    fn the_documented_example_parses() {
+        let doc = include_str!("../../docs/server.md");
+        let start = doc.find("```toml\n").expect("a TOML example") + "```toml\n".len();
+        let end = start + doc[start..].find("```").unwrap();
+        let hash = crate::auth::hash_password("x").unwrap();
+        let text = doc[start..end].replace("$argon2id$v=19$m=19456,t=2,p=1$....", &hash);
+        let config = Config::parse(&text).unwrap();
+        assert_eq!(config.listeners.len(), 2);
+        assert!(config.listeners[1].tls_cert.is_some());
+        assert_eq!(config.limits.max_consumers_per_connection, 1000);
+        assert_eq!(config.redelivery.expiry_queue.as_deref(), Some("ExpiryQueue"));
+        assert_eq!(config.users.len(), 2);
+        assert_eq!(config.permissions[1].allow, ["browse", "admin"]);
+        assert_eq!(config.bindings[0].selector.as_deref(), Some("severity >= 3"));
+    }
+
+    #[test]
+    fn mistakes_are_reported() {
+        assert!(Config::parse("[limits]\nmax_conections = 1\n").unwrap_err().contains("max_conections"));
+        assert!(Config::parse("[[permission]]\nusers=[\"a\"]\ndestinations=[\"*\"]\nallow=[\"write\"]\n")
+            .unwrap_err()
+            .contains("write"));
+        assert!(Config::parse("[[user]]\nname=\"a\"\npassword_hash=\"plain\"\n").unwrap_err().contains("argon2"));
+        assert!(Config::parse("[[listener]]\naddress=\"127.0.0.1:1\"\ntls_cert=\"c.pem\"\n").is_err());
+    }
+}
