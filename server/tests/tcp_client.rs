@@ -432,3 +432,24 @@ fn connection_limit() {
     std::thread::sleep(Duration::from_millis(100));
     server.connect();
 }
+
+#[test]
+fn listener_deliveries_are_held_until_acknowledge_held() {
+    let server = InProcess::start();
+    let q = Destination::queue("held");
+    let conn = server.connect();
+    send_texts(&conn, &q, &["h1", "h2"], DeliveryMode::Persistent);
+    conn.start().unwrap();
+    let s = conn.create_session(AckMode::Auto).unwrap();
+    let c = s.create_consumer(&q, &ConsumerOptions::default()).unwrap();
+    assert_eq!(c.receive_held(Some(WAIT)).unwrap().unwrap().text_body(), Some("h1"));
+    // The listener failed: recover redelivers it.
+    s.recover().unwrap();
+    let again = c.receive_held(Some(WAIT)).unwrap().unwrap();
+    assert_eq!((again.text_body(), again.redelivered()), (Some("h1"), true));
+    s.acknowledge_held().unwrap();
+    assert_eq!(c.receive_held(Some(WAIT)).unwrap().unwrap().text_body(), Some("h2"));
+    s.acknowledge_held().unwrap();
+    s.close();
+    assert!(texts(&server, &q, 0).is_empty());
+}

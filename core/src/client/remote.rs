@@ -141,8 +141,16 @@ impl ConsumerState {
 #[derive(Default)]
 struct Outgoing {
     buf: Vec<u8>,
+    /// Something in `buf` should leave now; otherwise (only acknowledgements of
+    /// received messages) the writer lets it gather for up to [`LAZY_DELAY`].
+    urgent: bool,
     closed: bool,
 }
+
+/// How long acknowledgements of received messages may wait to leave together.
+const LAZY_DELAY: Duration = Duration::from_millis(1);
+/// Lazy frames leave at once beyond this many bytes.
+const LAZY_BYTES: usize = 16 * 1024;
 
 struct Shared {
     connection_id: u64,
@@ -180,6 +188,12 @@ impl Shared {
     }
 
     fn push_frame(&self, frame_type: FrameType, body: &RequestFrame) -> Result<()> {
+        self.push(frame_type, body, true)
+    }
+
+    /// Queues a frame for the writer; a lazy one may wait a little to leave with
+    /// others.
+    fn push(&self, frame_type: FrameType, body: &RequestFrame, urgent: bool) -> Result<()> {
         let mut out = lock(&self.out);
         if out.closed {
             drop(out);
@@ -196,9 +210,31 @@ impl Shared {
                 format!("the message needs a frame of {len} bytes; the server accepts at most {}", self.max_frame),
             ));
         }
+        let was_urgent = out.urgent;
+        out.urgent |= urgent || out.buf.len() >= LAZY_BYTES;
+        let wake = out.urgent && !was_urgent || start == 0;
         drop(out);
-        self.out_cond.notify_one();
+        if wake {
+            self.out_cond.notify_one();
+        }
         Ok(())
+    }
+
+    /// Sends lazily: for acknowledgements of received messages, which many receives in
+    /// a row send together.
+    fn post_lazy(&self, request: Request) -> Result<()> {
+        self.check_open()?;
+        self.push(FrameType::Request, &RequestFrame { id: NO_REPLY, request }, false)
+    }
+
+    /// Lets lazily queued frames leave now (before waiting for messages).
+    fn flush_lazy(&self) {
+        let mut out = lock(&self.out);
+        if !out.buf.is_empty() && !out.urgent {
+            out.urgent = true;
+            drop(out);
+            self.out_cond.notify_one();
+        }
     }
 
     /// Sends a request without waiting; a failure comes back as the next async error.
@@ -352,8 +388,14 @@ fn writer(shared: Arc<Shared>, mut stream: TcpStream) {
                 waited += started.elapsed();
                 if timeout.timed_out() && out.buf.is_empty() && !out.closed {
                     wire::encode_into(&mut out.buf, FrameType::Heartbeat, &());
+                    out.urgent = true;
                 }
             }
+            if !out.urgent && !out.closed {
+                // Only lazy frames: give them a moment to gather company.
+                out = shared.out_cond.wait_timeout(out, LAZY_DELAY).unwrap_or_else(|p| p.into_inner()).0;
+            }
+            out.urgent = false;
             if out.buf.is_empty() && out.closed {
                 return;
             }
@@ -782,8 +824,13 @@ impl RemoteConsumer {
             }
             if shared.started.load(Ordering::Acquire) {
                 if let Some(d) = inbox.buf.pop_front() {
+                    let last = inbox.buf.is_empty();
                     drop(inbox);
-                    shared.post(Request::Consumed { consumer: self.state.id, tag: d.tag, hold })?;
+                    shared.post_lazy(Request::Consumed { consumer: self.state.id, tag: d.tag, hold })?;
+                    if last {
+                        // The buffer ran dry: the credits must reach the server now.
+                        shared.flush_lazy();
+                    }
                     return Ok(Some(Delivery::new(Arc::new(d.message), d.delivery_count)));
                 }
                 if self.state.prefetch == 0 && !inbox.pulled {
