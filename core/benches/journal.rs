@@ -6,8 +6,10 @@
 //!   and AUTO_ACKNOWLEDGE; 8 producers / 8 consumers likewise; a transacted producer
 //!   committing every 100 messages with a transacted consumer committing every 100.
 //!
-//! - a backlog of BACKLOG messages (default 200,000): the time to recover it at start and
-//!   the resident memory it takes, then the time to drain it.
+//! - a backlog of BACKLOG messages (default 200,000): the resident memory holding it,
+//!   then, in a fresh process, the time to recover it at start and accept a connection
+//!   and the resident memory it takes, then the time to drain it. The broker's memory
+//!   budget is the default unless `HERALD_BENCH_MEMORY_BUDGET` gives one in MiB.
 //!
 //! `cargo bench -p herald-core --bench journal [-- SECONDS_PER_CASE [BACKLOG]] [CASE...]`
 //! where CASE is `raw`, `1p1c`, `8p`, `8p8c`, `tx` or `backlog` (default: all).
@@ -89,10 +91,6 @@ fn raw_sqlite(budget: Duration, per_txn: usize) -> f64 {
         }
         tx.commit().unwrap();
     })
-}
-
-fn broker(dir: &Path) -> Broker {
-    broker_and_journal(dir).0
 }
 
 fn broker_and_journal(dir: &Path) -> (Broker, Arc<SqliteJournal>) {
@@ -177,20 +175,42 @@ fn herald(budget: Duration, producers: usize, consumers: usize, batch: usize) ->
     (got as f64 / elapsed, put as f64 / elapsed)
 }
 
-/// Resident memory of this process, in MiB.
-fn rss_mib() -> f64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: f64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0.0);
-    pages * 4096.0 / (1024.0 * 1024.0)
+/// A line of /proc/self/status (`VmRSS`, `VmHWM`), in MiB.
+fn status_mib(field: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN);
+    kib / 1024.0
 }
 
-/// Fills a queue with `count` messages, restarts the broker and reports the recovery.
+/// The memory budget the backlog case gives the broker: `HERALD_BENCH_MEMORY_BUDGET`
+/// MiB, or the default.
+fn backlog_broker(dir: &Path) -> Broker {
+    let mut config = BrokerConfig::default();
+    if let Some(mib) = std::env::var("HERALD_BENCH_MEMORY_BUDGET").ok().and_then(|v| v.parse::<usize>().ok()) {
+        config.memory_budget = mib << 20;
+    }
+    config.journal = Box::new(SqliteJournal::open(dir, &SqliteOptions::default()).unwrap());
+    Broker::start(config).unwrap()
+}
+
+/// Set in the child process that restarts the broker over the backlog, so that its
+/// resident memory is the recovered broker's alone.
+const RECOVER_ENV: &str = "HERALD_BENCH_RECOVER";
+
+/// Fills a queue with `count` messages, then restarts the broker over it in a fresh
+/// process and reports the recovery.
 fn backlog(count: usize) {
     let dir = Scratch::new("backlog");
     let queue = Destination::queue("backlog");
     let filled = Instant::now();
+    let budget;
     {
-        let broker = broker(dir.path());
+        let broker = backlog_broker(dir.path());
         let c = connect(&broker);
         let s = c.create_session(AckMode::Transacted).unwrap();
         let p = s.create_producer(Some(queue.clone())).unwrap();
@@ -202,24 +222,45 @@ fn backlog(count: usize) {
             }
         }
         s.commit().unwrap();
+        budget = broker.memory_used();
+        println!(
+            "{:<58} {:>10.1} s; {:.0} MiB resident holding it ({:.0} MiB of bodies, peak {:.0} MiB)",
+            format!("herald: filling a backlog of {count}, commit every 1000"),
+            filled.elapsed().as_secs_f64(),
+            status_mib("VmRSS:"),
+            budget as f64 / (1024.0 * 1024.0),
+            status_mib("VmHWM:"),
+        );
         c.close();
         broker.shutdown();
     }
-    let fill = filled.elapsed();
     let db = std::fs::metadata(dir.path().join("herald.db")).map(|m| m.len()).unwrap_or(0);
-    let before = rss_mib();
+    println!("{:<58} {:>10.0} MiB", "herald: database size", db as f64 / (1024.0 * 1024.0));
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(RECOVER_ENV, dir.path())
+        .arg(count.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "the recovering process failed");
+}
+
+/// In the child: restarts the broker over the backlog in `dir`, reports the time to
+/// accept a connection and the resident memory, then drains it.
+fn recover_backlog(dir: &Path, count: usize) {
+    let queue = Destination::queue("backlog");
+    let baseline = status_mib("VmRSS:");
     let started = Instant::now();
-    let broker = broker(dir.path());
+    let broker = backlog_broker(dir);
     let c = connect(&broker);
     let recovery = started.elapsed();
-    let after = rss_mib();
     println!(
-        "{:<58} {:>10.2} s to recover and accept a connection; {:.0} MiB resident for the backlog ({:.0} MiB database, filled in {:.1} s)",
-        format!("herald: backlog of {count}"),
+        "{:<58} {:>10.2} s to recover and accept a connection; {:.0} MiB resident ({:.0} MiB before start, peak {:.0} MiB, {:.0} MiB of bodies)",
+        format!("herald: restart over the backlog of {count}"),
         recovery.as_secs_f64(),
-        after - before,
-        db as f64 / (1024.0 * 1024.0),
-        fill.as_secs_f64()
+        status_mib("VmRSS:"),
+        baseline,
+        status_mib("VmHWM:"),
+        broker.memory_used() as f64 / (1024.0 * 1024.0),
     );
     let s = c.create_session(AckMode::Transacted).unwrap();
     let consumer = s.create_consumer(&queue, &Default::default()).unwrap();
@@ -233,13 +274,22 @@ fn backlog(count: usize) {
     }
     s.commit().unwrap();
     assert_eq!(n, count, "the backlog did not drain completely");
-    println!("{:<58} {:>10.0} /s", "herald: draining it, transacted, commit every 1000", n as f64 / drained.elapsed().as_secs_f64());
+    println!(
+        "{:<58} {:>10.0} /s (peak {:.0} MiB resident)",
+        "herald: draining it, transacted, commit every 1000",
+        n as f64 / drained.elapsed().as_secs_f64(),
+        status_mib("VmHWM:")
+    );
     c.close();
     broker.shutdown();
 }
 
 fn main() {
     let numbers: Vec<f64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    if let Some(dir) = std::env::var_os(RECOVER_ENV) {
+        recover_backlog(Path::new(&dir), numbers.first().map(|n| *n as usize).unwrap_or(0));
+        return;
+    }
     let seconds = numbers.first().copied().unwrap_or(3.0);
     let backlog_size = numbers.get(1).map(|n| *n as usize).unwrap_or(200_000);
     let cases: Vec<String> = std::env::args().skip(1).filter(|a| a.parse::<f64>().is_err() && !a.starts_with('-')).collect();

@@ -16,6 +16,7 @@ use crate::destination::{Destination, DestinationKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{Journal, MemoryJournal, Op, StoreKey, SubscriptionRecord};
 use crate::message::{DeliveryMode, Message, MOVE_REASON_PROPERTY, ORIGINAL_DESTINATION_PROPERTY};
+use crate::paging::{body_bytes, headers_only, Charge, MemoryBudget};
 use crate::queue::{lock, wake_all, Entry, MessageQueue, Placed};
 use crate::selector::Selector;
 use crate::topic::{Subscription, SubscriptionKind, Topic};
@@ -31,7 +32,17 @@ pub struct BrokerConfig {
     /// How often waiting messages are checked for expiry.
     pub expiry_scan_interval: Duration,
     pub journal: Box<dyn Journal>,
+    /// Bytes of message bodies queued messages may keep in memory. Beyond it, bodies
+    /// headed for queues and durable subscriptions are written to the journal
+    /// (NON_PERSISTENT ones too) and read back on delivery; only headers and properties
+    /// stay resident. Needs a durable journal: with [`MemoryJournal`] there is nowhere
+    /// to page to, and an in-memory broker is bounded only by RAM. Non-durable
+    /// subscriptions and temporary queues always keep their bodies.
+    pub memory_budget: usize,
 }
+
+/// The default [`BrokerConfig::memory_budget`]: 256 MiB.
+pub const DEFAULT_MEMORY_BUDGET: usize = 256 << 20;
 
 impl Default for BrokerConfig {
     fn default() -> BrokerConfig {
@@ -41,6 +52,7 @@ impl Default for BrokerConfig {
             expiry_queue: None,
             expiry_scan_interval: Duration::from_secs(1),
             journal: Box::new(MemoryJournal),
+            memory_budget: DEFAULT_MEMORY_BUDGET,
         }
     }
 }
@@ -65,6 +77,8 @@ pub(crate) struct Shared {
     next_key: AtomicU64,
     next_id: AtomicU64,
     timers: Arc<Timers>,
+    /// Resident body bytes, with a durable journal (see [`crate::paging`]).
+    budget: MemoryBudget,
 }
 
 /// Wake-up times for queues holding delayed messages, served by the sweeper thread.
@@ -119,6 +133,7 @@ impl Broker {
     /// Starts a broker, recovering whatever its journal holds.
     pub fn start(config: BrokerConfig) -> Result<Broker> {
         let timers = Arc::new(Timers::default());
+        let budget = MemoryBudget::new(config.memory_budget);
         let shared = Arc::new(Shared {
             config,
             queues: RwLock::default(),
@@ -129,6 +144,7 @@ impl Broker {
             next_key: AtomicU64::new(1),
             next_id: AtomicU64::new(1),
             timers: timers.clone(),
+            budget,
         });
         let broker = Broker { shared };
         broker.recover()?;
@@ -165,7 +181,7 @@ impl Broker {
     }
 
     fn recover(&self) -> Result<()> {
-        let recovered = self.journal().recover()?;
+        let recovered = self.journal().recover_within(self.shared.config.memory_budget)?;
         let now = now_millis();
         for record in recovered.subscriptions {
             let selector = Selector::parse_optional(record.selector.as_deref())?;
@@ -186,15 +202,54 @@ impl Broker {
             topic.attach(sub.clone());
             lock(&self.shared.named_subscriptions).insert((record.client_id, record.name), sub);
         }
-        let messages: HashMap<u64, Arc<Message>> = recovered.messages.into_iter().collect();
+        // Messages by key, found by binary search: a million-message backlog needs no
+        // map beside it. A resident body is charged once however many stores hold its
+        // message; the journal left out the bodies beyond the budget (`paged`).
+        let mut recovered_messages = recovered.messages;
+        if !recovered_messages.is_sorted_by_key(|m| m.0) {
+            recovered_messages.sort_unstable_by_key(|m| m.0);
+        }
+        let mut paged = recovered.paged;
+        paged.sort_unstable();
+        // The messages of one destination share its name instead of each holding a copy.
+        let mut names: HashSet<Destination> = HashSet::new();
+        // Charges by position in `messages`, beside it rather than in a copy of it, to
+        // keep the peak of a large recovery down.
+        let mut charges: Vec<Option<Arc<Charge>>> = Vec::with_capacity(recovered_messages.len());
+        for (key, message) in recovered_messages.iter_mut() {
+            if let Some(dest) = &message.destination {
+                match names.get(dest) {
+                    Some(shared) if shared.name().as_ptr() != dest.name().as_ptr() => {
+                        let shared = shared.clone();
+                        Arc::make_mut(message).destination = Some(shared);
+                    }
+                    Some(_) => {}
+                    None => {
+                        names.insert(dest.clone());
+                    }
+                }
+            }
+            let is_paged = paged.binary_search(key).is_ok();
+            charges.push((!is_paged).then(|| self.shared.budget.charge(message)));
+        }
+        let messages = recovered_messages;
+        // NON_PERSISTENT messages are in the journal only because they were paged out:
+        // they do not survive a restart.
+        let mut transient = Vec::new();
         let mut stores: HashMap<StoreKey, Arc<MessageQueue>> = HashMap::new();
         for sub in lock(&self.shared.named_subscriptions).values() {
             stores.insert(sub.queue.key.clone(), sub.queue.clone());
         }
         let mut max_key = 0;
         for entry in recovered.entries {
-            let Some(message) = messages.get(&entry.key) else { continue };
+            let Ok(at) = messages.binary_search_by_key(&entry.key, |m| m.0) else { continue };
+            let (_, message) = &messages[at];
+            let charge = &charges[at];
             max_key = max_key.max(entry.key);
+            if message.delivery_mode == DeliveryMode::NonPersistent {
+                transient.push(Op::Remove { store: entry.store, key: entry.key });
+                continue;
+            }
             let queue = match stores.get(&entry.store) {
                 Some(q) => q.clone(),
                 None => match entry.store.strip_prefix("queue:") {
@@ -208,12 +263,52 @@ impl Broker {
             };
             let mut e = Entry::new(entry.key, message.clone(), 0);
             e.deliveries = entry.delivery_count;
+            e.paged = paged.binary_search(&entry.key).is_ok();
+            e.charge = charge.clone();
             if let Some(at) = queue.restore(e, now) {
                 self.schedule(&queue, at);
             }
         }
         self.shared.next_key.store(max_key + 1, Ordering::Relaxed);
+        if !transient.is_empty() {
+            self.journal().write_relaxed(transient)?;
+        }
         Ok(())
+    }
+
+    /// Body bytes the queued messages keep in memory, counted with a durable journal
+    /// only: at most about [`BrokerConfig::memory_budget`] (concurrent senders may
+    /// overshoot it by a message each) plus the bodies of non-durable subscriptions and
+    /// temporary queues, which are never paged.
+    pub fn memory_used(&self) -> usize {
+        self.shared.budget.used()
+    }
+
+    /// The whole message of `entry`: its own, or for a paged entry the one read back
+    /// from the journal. `None` when the journal no longer holds it (it was consumed).
+    pub(crate) fn load_message(&self, entry: &Entry) -> Result<Option<Arc<Message>>> {
+        if !entry.paged {
+            return Ok(Some(entry.message.clone()));
+        }
+        Ok(self.journal().load(entry.key)?)
+    }
+
+    /// Like [`Broker::load_message`], for an entry the caller holds (delivered or being
+    /// moved), whose message the journal must still have.
+    pub(crate) fn message_of(&self, entry: &Entry) -> Result<Arc<Message>> {
+        self.load_message(entry)?.ok_or_else(|| {
+            Error::new(ErrorKind::Io, format!("message {} is missing from the journal", entry.key))
+        })
+    }
+
+    /// An entry for a message the broker keeps whole, its body charged to the budget
+    /// when a durable journal makes paging possible.
+    fn resident_entry(&self, key: u64, message: Arc<Message>, origin: u64) -> Entry {
+        let mut entry = Entry::new(key, message, origin);
+        if self.journal().is_durable() {
+            entry.charge = Some(self.shared.budget.charge(&entry.message));
+        }
+        entry
     }
 
     /// The queue of this name, created on first use.
@@ -504,37 +599,63 @@ impl Broker {
     ) -> Result<()> {
         let durable_journal = self.journal().is_durable();
         let mut ops = Vec::new();
+        // Whether any op concerns a PERSISTENT message: only then must the write be
+        // synced; paged NON_PERSISTENT messages need to survive no crash.
+        let mut sync = false;
         let mut placements = Vec::with_capacity(sends.len());
         for (dest, message) in sends {
             let key = self.shared.next_key.fetch_add(1, Ordering::Relaxed);
-            let entry = Entry::new(key, message, origin);
+            let mut entry = Entry::new(key, message, origin);
             let targets = self.targets(&dest, &entry)?;
-            if durable_journal && entry.is_persistent() && targets.iter().any(|q| q.durable) {
+            let journaled = durable_journal && targets.iter().any(|q| q.durable);
+            // Paging: over the budget, the durable stores get the message without its
+            // body, which the journal keeps.
+            let paged = journaled && !self.shared.budget.fits(body_bytes(&entry.message));
+            if journaled && (entry.is_persistent() || paged) {
+                sync |= entry.is_persistent();
                 ops.push(Op::AddMessage { key, message: entry.message.clone() });
                 for q in targets.iter().filter(|q| q.durable) {
                     ops.push(Op::Enqueue { store: q.key.clone(), key });
                 }
             }
-            placements.push((targets, entry));
+            let mut paged_entry = None;
+            if paged {
+                let mut e = Entry::new(key, headers_only(&entry.message), origin);
+                e.paged = true;
+                paged_entry = Some(e);
+            }
+            if durable_journal && (!paged || targets.iter().any(|q| !q.durable)) {
+                entry.charge = Some(self.shared.budget.charge(&entry.message));
+            }
+            placements.push((targets, entry, paged_entry));
         }
         if durable_journal {
             for (queue, entry) in &acks {
-                if queue.durable && entry.is_persistent() {
+                if queue.durable && entry.is_journaled() {
+                    sync |= entry.is_persistent();
                     ops.push(Op::Remove { store: queue.key.clone(), key: entry.key });
                 }
             }
         }
         if !ops.is_empty() {
-            self.journal().write(ops)?;
+            if sync {
+                self.journal().write(ops)?;
+            } else {
+                self.journal().write_relaxed(ops)?;
+            }
         }
         for (queue, _) in &acks {
             queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
         }
         let now = now_millis();
-        for (targets, entry) in placements {
+        for (targets, entry, paged_entry) in placements {
             let mut entry = Some(entry);
             let last = targets.len().saturating_sub(1);
             for (i, queue) in targets.iter().enumerate() {
+                if let (Some(paged), true) = (&paged_entry, queue.durable) {
+                    self.place(queue, paged.clone(), now);
+                    continue;
+                }
                 let e = if i == last { entry.take() } else { entry.clone() };
                 if let Some(e) = e {
                     self.place(queue, e, now);
@@ -546,8 +667,10 @@ impl Broker {
 
     /// Sends one message outside a transaction.
     pub(crate) fn send(&self, dest: &Destination, message: Arc<Message>, origin: u64) -> Result<()> {
-        let journaled = self.journal().is_durable() && message.delivery_mode == DeliveryMode::Persistent;
-        if journaled || !dest.is_queue() || dest.is_temporary() {
+        let durable = self.journal().is_durable();
+        let journaled = durable && message.delivery_mode == DeliveryMode::Persistent;
+        let over_budget = durable && !self.shared.budget.fits(body_bytes(&message));
+        if journaled || over_budget || !dest.is_queue() || dest.is_temporary() {
             return self.apply(vec![(dest.clone(), message)], Vec::new(), origin);
         }
         // The common case, a non-persistent message to a queue, without the batch
@@ -556,13 +679,13 @@ impl Broker {
         // The producer stamped the message a moment ago; reading the clock again would
         // cost more than the rest of this path. (A zero timestamp means disabled.)
         let now = if message.timestamp != 0 { message.timestamp } else { now_millis() };
-        self.place(&self.queue(dest.name()), Entry::new(key, message, origin), now);
+        self.place(&self.queue(dest.name()), self.resident_entry(key, message, origin), now);
         Ok(())
     }
 
     /// Acknowledges one entry outside a transaction.
     pub(crate) fn acknowledge(&self, queue: &Arc<MessageQueue>, entry: Entry) -> Result<()> {
-        if self.journal().is_durable() && queue.durable && entry.is_persistent() {
+        if self.journal().is_durable() && queue.durable && entry.is_journaled() {
             return self.apply(Vec::new(), vec![(queue.clone(), entry)], 0);
         }
         queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
@@ -659,9 +782,19 @@ impl Broker {
     /// from and why.
     fn move_to(&self, queue: &Arc<MessageQueue>, entries: Vec<Entry>, target: &str, reason: &str, clear_expiry: bool) {
         let dest = Destination::queue(target);
+        // Paged entries: read the bodies back first. Without them the messages cannot
+        // be moved; they stay where they are.
+        let messages = match entries.iter().map(|e| self.message_of(e)).collect::<Result<Vec<_>>>() {
+            Ok(messages) => messages,
+            Err(e) => {
+                tracing::warn!(queue = %queue.key, target, cause = %e, "could not move messages");
+                queue.give_back(entries);
+                return;
+            }
+        };
         let mut sends = Vec::with_capacity(entries.len());
-        for entry in &entries {
-            let mut copy = (*entry.message).clone();
+        for message in &messages {
+            let mut copy = (**message).clone();
             let _ = copy.set_property(ORIGINAL_DESTINATION_PROPERTY, queue.destination.to_string());
             let _ = copy.set_property(MOVE_REASON_PROPERTY, reason);
             if clear_expiry {

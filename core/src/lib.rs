@@ -25,6 +25,7 @@ pub mod destination;
 pub mod error;
 pub mod journal;
 pub mod message;
+mod paging;
 mod queue;
 pub mod selector;
 mod session;

@@ -23,7 +23,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::destination::Destination;
 use crate::journal::StoreKey;
-use crate::message::{Candidate, Delivery, DeliveryMode, Message};
+use crate::message::{Candidate, DeliveryMode, Message};
 use crate::selector::Selector;
 
 const LEVELS: usize = 10;
@@ -40,11 +40,23 @@ pub(crate) struct Entry {
     pub deliveries: u32,
     /// The connection that sent it, for noLocal.
     pub origin: u64,
+    /// Paging: the body was dropped from memory. `message` then holds the headers and
+    /// properties only, and the whole message is read back from the journal under `key`
+    /// (see `Broker::load_message`).
+    pub paged: bool,
+    /// Paging: the resident-memory charge of the body, shared by the entry's copies and
+    /// released with the last of them.
+    pub charge: Option<Arc<crate::paging::Charge>>,
 }
 
 impl Entry {
     pub fn new(key: u64, message: Arc<Message>, origin: u64) -> Entry {
-        Entry { seq: 0, key, message, deliveries: 0, origin }
+        Entry { seq: 0, key, message, deliveries: 0, origin, paged: false, charge: None }
+    }
+
+    /// Whether the journal holds this message: persistent, or written out by paging.
+    pub fn is_journaled(&self) -> bool {
+        self.is_persistent() || self.paged
     }
 
     fn level(&self) -> usize {
@@ -504,8 +516,9 @@ impl MessageQueue {
         expired
     }
 
-    /// The messages a browser sees: waiting, unexpired, in delivery order.
-    pub fn snapshot(&self, selector: Option<&Selector>, now: i64) -> Vec<Delivery> {
+    /// The messages a browser sees: waiting, unexpired, in delivery order. Paged
+    /// entries come without their body; the browser loads it.
+    pub fn snapshot(&self, selector: Option<&Selector>, now: i64) -> Vec<Entry> {
         let state = self.state();
         state
             .levels
@@ -514,7 +527,7 @@ impl MessageQueue {
             .flatten()
             .filter(|e| !e.message.is_expired_at(now))
             .filter(|e| selector.is_none_or(|s| s.matches(&Candidate::new(&e.message, e.deliveries + 1))))
-            .map(|e| Delivery::new(e.message.clone(), e.deliveries + 1))
+            .cloned()
             .collect()
     }
 

@@ -167,8 +167,17 @@ impl SessionCore {
             self.next_entry(consumer, Some(Instant::now()))?
         };
         let Some(mut entry) = next else { return Ok(None) };
+        // A paged entry's body is read back from the journal; should that fail, the
+        // entry goes back to the queue undelivered.
+        let message = match self.broker().message_of(&entry) {
+            Ok(message) => message,
+            Err(e) => {
+                consumer.queue.give_back(vec![entry]);
+                return Err(e);
+            }
+        };
         entry.deliveries += 1;
-        let delivery = Delivery::new(entry.message.clone(), entry.deliveries);
+        let delivery = Delivery::new(message, entry.deliveries);
         let tag = self.broker().next_id();
         let mut state = lock(&self.state);
         if state.closed {
@@ -364,8 +373,17 @@ impl SessionCore {
     /// Hands an entry to the application, acknowledging it at once in the automatic
     /// modes unless asked to hold it.
     fn deliver(&self, consumer: &ConsumerCore, mut entry: Entry, hold: bool) -> Result<Delivery> {
+        // A paged entry's body is read back from the journal; should that fail, the
+        // entry goes back to the queue undelivered.
+        let message = match self.broker().message_of(&entry) {
+            Ok(message) => message,
+            Err(e) => {
+                consumer.queue.give_back(vec![entry]);
+                return Err(e);
+            }
+        };
         entry.deliveries += 1;
-        let delivery = Delivery::new(entry.message.clone(), entry.deliveries);
+        let delivery = Delivery::new(message, entry.deliveries);
         match self.mode {
             AckMode::Auto | AckMode::DupsOk if !hold => self.broker().acknowledge(&consumer.queue, entry)?,
             _ => {

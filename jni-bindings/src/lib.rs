@@ -43,6 +43,11 @@ pub extern "system" fn Java_io_herald_jms_Native_connectionStop<'l>(mut env: Env
 }
 
 #[unsafe(no_mangle)]
+pub extern "system" fn Java_io_herald_jms_Native_connectionIsBroken<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong) -> jboolean {
+    env.with_env(|_env| -> Result<jboolean, BindError> { ops::connection_is_broken(Handle(h)) }).resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
 pub extern "system" fn Java_io_herald_jms_Native_connectionCreateSession<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, mode: jint) -> jlong {
     env.with_env(|_env| -> Result<jlong, BindError> { ops::connection_create_session(Handle(h), mode) }).resolve::<ThrowJms>()
 }

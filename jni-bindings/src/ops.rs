@@ -63,6 +63,12 @@ pub fn connection_stop(h: Handle) -> BindResult<()> {
     Ok(handle::connection(h)?.stop()?)
 }
 
+/// True once the native connection is closed; while Java has not closed it, that means
+/// it failed (the server went away).
+pub fn connection_is_broken(h: Handle) -> BindResult<jboolean> {
+    Ok(handle::connection(h)?.is_closed())
+}
+
 pub fn connection_create_session(h: Handle, mode: jint) -> BindResult<jlong> {
     let session = handle::connection(h)?.create_session(AckMode::from_jms(mode)?)?;
     let entry = SessionEntry { session, doorbell: Arc::new(Doorbell::default()) };

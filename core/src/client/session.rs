@@ -137,7 +137,7 @@ impl Session {
             SessionImp::Local(core) => {
                 let selector = Selector::parse_optional(selector)?;
                 let q = core.broker().queue_for_consumer(queue, core.connection.id)?;
-                Ok(Browser::new(q.snapshot(selector.as_ref(), now_millis())))
+                Ok(Browser::new(core.broker().clone(), q.snapshot(selector.as_ref(), now_millis())))
             }
             SessionImp::Remote(remote) => Ok(Browser::remote(remote.create_browser(queue, selector)?)),
         }

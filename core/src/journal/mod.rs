@@ -66,10 +66,13 @@ pub struct RecoveredEntry {
 #[derive(Clone, Debug, Default)]
 pub struct Recovered {
     pub subscriptions: Vec<SubscriptionRecord>,
-    /// Messages by key.
+    /// Messages by key, in key order.
     pub messages: Vec<(u64, Arc<Message>)>,
     /// References in the order they were enqueued.
     pub entries: Vec<RecoveredEntry>,
+    /// Keys of the messages recovered without their body (see
+    /// [`Journal::recover_within`]); [`Journal::load`] reads them back whole.
+    pub paged: Vec<u64>,
 }
 
 /// Failures of a journal; the broker maps them onto [`crate::Error`] once.
@@ -113,6 +116,13 @@ pub trait Journal: Send + Sync + 'static {
     /// Reads back what the journal holds.
     fn recover(&self) -> Result<Recovered, Error>;
 
+    /// Like [`Journal::recover`], keeping at most about `body_budget` bytes of message
+    /// bodies in memory: messages beyond it (in key order) come without their body and
+    /// are listed in [`Recovered::paged`]. The default recovers everything whole.
+    fn recover_within(&self, _body_budget: usize) -> Result<Recovered, Error> {
+        self.recover()
+    }
+
     /// The stored form of message `key`, read back on demand (for a body that was
     /// dropped from memory). `None` when the journal does not hold it; a journal that
     /// keeps nothing never does.
@@ -142,6 +152,10 @@ impl<J: Journal> Journal for Arc<J> {
 
     fn recover(&self) -> Result<Recovered, Error> {
         (**self).recover()
+    }
+
+    fn recover_within(&self, body_budget: usize) -> Result<Recovered, Error> {
+        (**self).recover_within(body_budget)
     }
 
     fn load(&self, key: u64) -> Result<Option<Arc<Message>>, Error> {

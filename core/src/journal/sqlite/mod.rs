@@ -163,7 +163,8 @@ struct Unit {
 
 enum Request {
     Write(Unit),
-    Recover(SyncSender<Result<Recovered, Error>>),
+    /// Recover, keeping at most this many body bytes in memory.
+    Recover(usize, SyncSender<Result<Recovered, Error>>),
     /// The delivery log was rotated: fold the old one into the database.
     FoldDeliveries,
 }
@@ -332,8 +333,12 @@ impl Journal for SqliteJournal {
     }
 
     fn recover(&self) -> Result<Recovered, Error> {
+        self.recover_within(usize::MAX)
+    }
+
+    fn recover_within(&self, body_budget: usize) -> Result<Recovered, Error> {
         let (done, wait) = mpsc::sync_channel(1);
-        self.send(Request::Recover(done))?;
+        self.send(Request::Recover(body_budget, done))?;
         wait.recv().unwrap_or(Err(Error::Closed))
     }
 
@@ -586,9 +591,9 @@ impl Writer {
     fn take(&mut self, request: Request, batch: &mut Vec<Unit>) {
         match request {
             Request::Write(unit) => batch.push(unit),
-            Request::Recover(done) => {
+            Request::Recover(body_budget, done) => {
                 self.commit(std::mem::take(batch));
-                let _ = done.send(self.recover());
+                let _ = done.send(self.recover(body_budget));
             }
             Request::FoldDeliveries => {
                 self.commit(std::mem::take(batch));
@@ -662,7 +667,7 @@ impl Writer {
         tx.commit().map_err(storage)
     }
 
-    fn recover(&mut self) -> Result<Recovered, Error> {
+    fn recover(&mut self, body_budget: usize) -> Result<Recovered, Error> {
         // Fold the delivery log in first, durably, then start it afresh.
         let counts = self
             .deliveries
@@ -691,13 +696,22 @@ impl Writer {
         for row in rows {
             recovered.subscriptions.push(row.map_err(storage)?);
         }
+        let mut resident = 0usize;
         let mut stmt = conn.prepare("SELECT key, data FROM message ORDER BY key").map_err(storage)?;
         let mut rows = stmt.query([]).map_err(storage)?;
         while let Some(row) = rows.next().map_err(storage)? {
             let key: i64 = row.get(0).map_err(storage)?;
             let data = row.get_ref(1).map_err(storage)?.as_blob().map_err(|e| storage(e.into()))?;
-            let message = Message::decode(data)
+            let mut message = Message::decode(data)
                 .map_err(|e| Error::Storage(format!("message {key} in the journal cannot be read: {e}")))?;
+            // Bodies beyond the budget stay on disk: `load` reads them back.
+            let bytes = message.body.size_estimate();
+            if bytes > body_budget.saturating_sub(resident) {
+                message.body = crate::message::Body::Empty;
+                recovered.paged.push(key as u64);
+            } else {
+                resident += bytes;
+            }
             recovered.messages.push((key as u64, Arc::new(message)));
         }
         // Stores are interned so a million entries of one queue share one name.

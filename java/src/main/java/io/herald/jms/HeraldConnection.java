@@ -1,5 +1,6 @@
 package io.herald.jms;
 
+import java.lang.ref.WeakReference;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -31,6 +32,8 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
     private volatile boolean started;
     private volatile boolean closed;
     private volatile ExceptionListener exceptionListener;
+    private static final long WATCH_MILLIS = 250;
+    private Thread watcher;
 
     HeraldConnection(String url, String user, String password, String clientId, int domain) throws JMSException {
         this.domain = domain;
@@ -142,6 +145,37 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
     @Override public void setExceptionListener(ExceptionListener listener) throws JMSException {
         used();
         exceptionListener = listener;
+        if (listener != null) watchForFailure();
+    }
+
+    /**
+     * With an ExceptionListener set, a daemon thread checks every {@value #WATCH_MILLIS} ms
+     * whether the connection failed (a tcp:// server went away) and, once, tells the
+     * listener. It ends when the connection closes or fails, and holds the connection only
+     * weakly, so a forgotten connection is still released by the Cleaner.
+     */
+    private synchronized void watchForFailure() {
+        if (watcher != null || closed) return;
+        WeakReference<HeraldConnection> ref = new WeakReference<>(this);
+        watcher = new Thread(() -> watch(ref), "herald-connection-watch");
+        watcher.setDaemon(true);
+        watcher.start();
+    }
+
+    private static void watch(WeakReference<HeraldConnection> ref) {
+        try {
+            while (true) {
+                Thread.sleep(WATCH_MILLIS);
+                HeraldConnection c = ref.get();
+                if (c == null || c.closed || c.resource.isReleased()) return;
+                if (Native.connectionIsBroken(c.resource.rawHandle()) && !c.closed) {
+                    c.onAsyncException(new JMSException("the connection to the broker was lost", "HERALD-CONNECTION-LOST"));
+                    return;
+                }
+            }
+        } catch (InterruptedException | HeraldNativeException e) {
+            // closed meanwhile
+        }
     }
 
     /** Reports a failure no call could return (a listener's session died, the server went away). */
@@ -189,6 +223,9 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
             }
         }
         sessions.clear();
+        synchronized (this) {
+            if (watcher != null) watcher.interrupt();
+        }
         resource.release();
         if (first != null) throw first;
     }

@@ -21,6 +21,8 @@ final class Native {
     static native void connectionSetClientId(long connection, String clientId);
     static native void connectionStart(long connection);
     static native void connectionStop(long connection);
+    /** True when the native connection closed without Java closing it: it failed. */
+    static native boolean connectionIsBroken(long connection);
     static native long connectionCreateSession(long connection, int ackMode);
     /** Returns the destination as {@code temp-queue://NAME} or {@code temp-topic://NAME}. */
     static native String connectionCreateTemporary(long connection, boolean topic);

@@ -4,24 +4,39 @@ import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 import org.junit.Assume;
 
 /**
  * Where a test's broker lives: embedded ({@code vm://}, a fresh broker per test) or a real
- * {@code herald serve} process started on a free port (once per JVM, when
- * {@code target/release/herald} exists).
+ * {@code herald serve} process on a free port of 127.0.0.1, also fresh per test (its own
+ * data directory), stopped by {@link #close()}. The tcp variant is skipped, with a
+ * message, while {@code target/release/herald} does not exist.
  */
-final class BrokerTarget {
+final class BrokerTarget implements AutoCloseable {
     private static final AtomicInteger NEXT = new AtomicInteger();
-    private static Process server;
-    private static int serverPort;
 
-    private BrokerTarget() {}
+    final String url;
+    private final Process server;
+    private final Path dir;
+    final int port;
+
+    private BrokerTarget(String url, Process server, Path dir, int port) {
+        this.url = url;
+        this.server = server;
+        this.dir = dir;
+        this.port = port;
+    }
 
     static List<Object[]> both() {
         return Arrays.asList(new Object[] {"vm"}, new Object[] {"tcp"});
@@ -32,39 +47,87 @@ final class BrokerTarget {
         return new File(root, "target/release/herald");
     }
 
-    /** A URL for one test: a new embedded broker, or the shared server. */
-    static String url(String transport) throws IOException, InterruptedException {
-        if (transport.equals("vm")) {
-            return "vm://test-" + ProcessHandle.current().pid() + "-" + NEXT.incrementAndGet();
-        }
+    /** Skips the calling test unless the herald binary has been built. */
+    static File requireHerald() {
         File bin = heraldBinary();
-        Assume.assumeTrue("tcp variant skipped: " + bin + " does not exist yet (build the herald server to run it)",
+        Assume.assumeTrue("tcp variant skipped: " + bin + " does not exist yet (cargo build --release -p herald-server)",
                 bin.canExecute());
-        return "tcp://127.0.0.1:" + startServer(bin);
+        return bin;
     }
 
-    private static synchronized int startServer(File bin) throws IOException, InterruptedException {
-        if (server != null && server.isAlive()) return serverPort;
+    /** A new embedded broker, or a new server. */
+    static BrokerTarget start(String transport) throws IOException, InterruptedException {
+        if (transport.equals("vm")) {
+            return new BrokerTarget("vm://test-" + ProcessHandle.current().pid() + "-" + NEXT.incrementAndGet(), null, null, 0);
+        }
+        return serve(null);
+    }
+
+    /** A new {@code herald serve} with {@code configToml} (null: none) as its configuration file. */
+    static BrokerTarget serve(String configToml) throws IOException, InterruptedException {
+        File bin = requireHerald();
+        Path dir = Files.createTempDirectory("herald-test-");
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        List<String> cmd = new ArrayList<>();
-        cmd.add(bin.getAbsolutePath());
-        String args = System.getProperty("herald.serve.args", "serve --listen 127.0.0.1:{port}");
-        for (String a : args.split(" ")) cmd.add(a.replace("{port}", Integer.toString(port)));
-        server = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(new File("build/herald-serve.log")).start();
-        Runtime.getRuntime().addShutdownHook(new Thread(server::destroy));
+        List<String> cmd = new ArrayList<>(Arrays.asList(bin.getAbsolutePath(), "serve",
+                "--listen", "127.0.0.1:" + port, "--data", dir.resolve("data").toString()));
+        if (configToml != null) {
+            Path config = dir.resolve("herald.toml");
+            Files.write(config, configToml.getBytes(StandardCharsets.UTF_8));
+            cmd.add("--config");
+            cmd.add(config.toString());
+        }
+        File log = dir.resolve("serve.log").toFile();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
+        BrokerTarget target = new BrokerTarget("tcp://127.0.0.1:" + port, p, dir, port);
         long deadline = System.currentTimeMillis() + 15000;
         while (System.currentTimeMillis() < deadline) {
             try (Socket probe = new Socket("127.0.0.1", port)) {
-                serverPort = port;
-                return port;
+                return target;
             } catch (IOException notYet) {
-                if (!server.isAlive()) break;
-                Thread.sleep(50);
+                if (!p.isAlive()) break;
+                Thread.sleep(20);
             }
         }
-        throw new IOException("herald serve did not start listening on port " + port + " (see build/herald-serve.log)");
+        String output = new String(Files.readAllBytes(log.toPath()), StandardCharsets.UTF_8);
+        target.close();
+        throw new IOException("herald serve did not start listening on port " + port + ":\n" + output);
+    }
+
+    /** Runs {@code herald passwd} and returns the argon2 hash of {@code password}. */
+    static String passwordHash(String password) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(requireHerald().getAbsolutePath(), "passwd").redirectErrorStream(false).start();
+        p.getOutputStream().write((password + "\n").getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("herald passwd failed: " + new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+    /** Kills the server at once, as a crash would (the test then sees the connection drop). */
+    void kill() throws InterruptedException {
+        if (server != null) {
+            server.destroyForcibly();
+            server.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override public void close() throws IOException, InterruptedException {
+        if (server != null) {
+            server.destroy();
+            if (!server.waitFor(10, TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+                server.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        if (dir != null) {
+            try (Stream<Path> paths = Files.walk(dir)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
     }
 }

@@ -22,20 +22,26 @@ public abstract class JmsTestBase {
     @Parameterized.Parameter
     public String transport;
 
+    protected BrokerTarget broker;
     protected String url;
     protected HeraldConnectionFactory factory;
     private final List<AutoCloseable> opened = new ArrayList<>();
 
     @Before
     public void setUpBroker() throws Exception {
-        url = BrokerTarget.url(transport);
+        broker = BrokerTarget.start(transport);
+        url = broker.url;
         factory = new HeraldConnectionFactory(url);
     }
 
     @After
     public void closeAll() throws Exception {
-        for (AutoCloseable c : opened) {
-            c.close();
+        try {
+            for (AutoCloseable c : opened) {
+                c.close();
+            }
+        } finally {
+            if (broker != null) broker.close();
         }
     }
 

@@ -1,0 +1,88 @@
+package io.herald.jms;
+
+import static org.junit.Assert.*;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import javax.jms.Connection;
+import javax.jms.JMSException;
+import javax.jms.Message;
+import javax.jms.MessageConsumer;
+import javax.jms.Queue;
+import javax.jms.Session;
+import javax.jms.TemporaryQueue;
+import javax.jms.TextMessage;
+import javax.jms.TransactionRolledBackException;
+
+import org.junit.Assume;
+import org.junit.Test;
+
+/** What an application sees when something fails: a commit, the connection to the server. */
+public class FailureTest extends JmsTestBase {
+
+    @Test
+    public void aCommitThatFailsThrowsTransactionRolledBackAndRollsBack() throws Exception {
+        Connection c = connection();
+        Session plain = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        Queue source = plain.createQueue("commit-fails-source");
+        plain.createProducer(source).send(plain.createTextMessage("received in the transaction"));
+
+        Session tx = c.createSession(true, Session.SESSION_TRANSACTED);
+        MessageConsumer consumer = tx.createConsumer(source);
+        assertEquals("received in the transaction", ((TextMessage) consumer.receive(2000)).getText());
+        TemporaryQueue vanishing = plain.createTemporaryQueue();
+        tx.createProducer(vanishing).send(tx.createTextMessage("sent in the transaction"));
+        vanishing.delete();
+        try {
+            tx.commit();
+            fail("commit succeeded although a send's destination was deleted");
+        } catch (TransactionRolledBackException expected) {
+            assertNotNull(expected.getMessage());
+        }
+
+        // The receive was rolled back too: the message comes again, marked redelivered.
+        Message again = consumer.receive(2000);
+        assertNotNull("the received message was returned by the rollback", again);
+        assertEquals("received in the transaction", ((TextMessage) again).getText());
+        assertTrue(again.getJMSRedelivered());
+        // The session goes on working.
+        tx.commit();
+        assertNull(consumer.receive(200));
+    }
+
+    @Test
+    public void theExceptionListenerHearsWhenTheServerGoesAway() throws Exception {
+        Assume.assumeTrue("a vm:// connection cannot be lost", transport.equals("tcp"));
+        Connection c = connection();
+        BlockingQueue<JMSException> heard = new ArrayBlockingQueue<>(10);
+        c.setExceptionListener(heard::add);
+        Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        Queue q = s.createQueue("before-the-crash");
+        s.createProducer(q).send(s.createTextMessage("delivered"));
+        assertNotNull(s.createConsumer(q).receive(2000));
+
+        broker.kill();
+        JMSException e = heard.poll(10, TimeUnit.SECONDS);
+        assertNotNull("the ExceptionListener was called after the server died", e);
+        assertNull("it is called once", heard.poll(1, TimeUnit.SECONDS));
+        try {
+            s.createProducer(q).send(s.createTextMessage("after the crash"));
+            fail("a send over a lost connection succeeded");
+        } catch (JMSException expected) {
+            // any JMSException: the JVM is still here and the application is told
+        }
+        c.close();
+    }
+
+    @Test
+    public void aClosedConnectionDoesNotCallItsExceptionListener() throws Exception {
+        Connection c = factory.createConnection();
+        BlockingQueue<JMSException> heard = new ArrayBlockingQueue<>(10);
+        c.setExceptionListener(heard::add);
+        c.start();
+        c.close();
+        assertNull(heard.poll(1, TimeUnit.SECONDS));
+    }
+}
