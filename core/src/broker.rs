@@ -563,6 +563,30 @@ impl Broker {
         Ok(())
     }
 
+    /// Binds the queue `queue` to the topic `topic`: from now on the queue receives a
+    /// copy of every message published to the topic that `selector` accepts, like a
+    /// durable subscription whose store is the queue itself. Bindings are configuration
+    /// (the server sets them at every start), so they are not journaled; the messages
+    /// they route are, as the queue's.
+    pub fn bind_queue(&self, topic: &str, queue: &str, selector: Option<&str>) -> Result<()> {
+        if topic.is_empty() || queue.is_empty() {
+            return Err(Error::invalid_destination("a binding needs a topic and a queue name"));
+        }
+        let selector = Selector::parse_optional(selector)?;
+        let target = self.queue(queue);
+        let topic = self.topic(topic);
+        let sub = Arc::new(Subscription {
+            kind: SubscriptionKind::Durable { client_id: None, name: format!("binding:{queue}"), shared: true },
+            topic: topic.name.clone(),
+            queue: target,
+            selector,
+            no_local: false,
+            owner: AtomicU64::new(0),
+        });
+        topic.attach(sub);
+        Ok(())
+    }
+
     // ---- routing ----
 
     /// Sends messages and acknowledges entries as one unit: journaled together, then
@@ -806,6 +830,9 @@ impl Broker {
         for t in topics {
             all.extend(t.subscriptions().into_iter().map(|s| s.queue.clone()));
         }
+        // A queue bound to a topic is also one of its subscriptions' stores.
+        let mut seen = HashSet::new();
+        all.retain(|q| seen.insert(Arc::as_ptr(q)));
         all
     }
 

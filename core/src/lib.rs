@@ -17,6 +17,7 @@
 //! - [`selector`]: the JMS selector language.
 //! - [`journal`]: what the broker writes down, behind a trait.
 //! - [`error`]: the one error type, whose kinds every binding mirrors.
+//! - [`wire`]: the frames a server and a `tcp://` client exchange.
 
 pub mod broker;
 pub mod client;
@@ -29,6 +30,7 @@ mod queue;
 pub mod selector;
 mod session;
 mod topic;
+pub mod wire;
 
 pub use broker::{Broker, BrokerConfig, DestinationStats};
 pub use destination::{Destination, DestinationKind};

@@ -5,7 +5,7 @@
 //! JMS application (a session belongs to one thread) and keeps a misbehaving one safe.
 //! A blocked `receive` waits on its consumer's inbox, never on the session lock.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -85,7 +85,17 @@ struct SessionState {
     unacked: Vec<(Arc<MessageQueue>, Entry)>,
     /// Sends held until commit (transacted).
     pending: Vec<(Destination, Arc<Message>)>,
+    /// Pushed to a remote client and not yet handed to its application, by tag.
+    in_flight: VecDeque<InFlight>,
     consumers: Vec<Arc<ConsumerCore>>,
+}
+
+/// A message a server pushed to a remote consumer's buffer.
+struct InFlight {
+    tag: u64,
+    consumer: u64,
+    queue: Arc<MessageQueue>,
+    entry: Entry,
 }
 
 impl SessionCore {
@@ -141,6 +151,117 @@ impl SessionCore {
     /// keep the message unacknowledged until [`SessionCore::acknowledge_held`] (or
     /// redeliver it on `recover`), as a MessageListener's delivery needs.
     pub fn receive(&self, consumer: &ConsumerCore, deadline: Option<Instant>, hold: bool) -> Result<Option<Delivery>> {
+        match self.next_entry(consumer, deadline)? {
+            Some(entry) => self.deliver(consumer, entry, hold).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The server's side of a remote consumer: the next message ready now, pushed to the
+    /// client's buffer and held in flight under the returned tag until [`Self::consumed`]
+    /// says the application received it. Nothing is acknowledged here.
+    pub fn take_for_remote(&self, consumer: &ConsumerCore) -> Result<Option<(u64, Delivery)>> {
+        let next = if consumer.prefetch == 0 {
+            self.pull_for_remote(consumer)?
+        } else {
+            self.next_entry(consumer, Some(Instant::now()))?
+        };
+        let Some(mut entry) = next else { return Ok(None) };
+        // A paged entry's body is read back from the journal; should that fail, the
+        // entry goes back to the queue undelivered.
+        let message = match self.broker().message_of(&entry) {
+            Ok(message) => message,
+            Err(e) => {
+                consumer.queue.give_back(vec![entry]);
+                return Err(e);
+            }
+        };
+        entry.deliveries += 1;
+        let delivery = Delivery::new(message, entry.deliveries);
+        let tag = self.broker().next_id();
+        let mut state = lock(&self.state);
+        if state.closed {
+            drop(state);
+            entry.deliveries -= 1;
+            consumer.queue.give_back(vec![entry]);
+            return Err(Error::closed("session"));
+        }
+        state.in_flight.push_back(InFlight { tag, consumer: consumer.link.id, queue: consumer.queue.clone(), entry });
+        Ok(Some((tag, delivery)))
+    }
+
+    /// The remote application received the in-flight message `tag`: it is acknowledged
+    /// now (AUTO, DUPS_OK) or held unacknowledged (CLIENT, transacted, or `hold` for a
+    /// listener), as `receive` would have done.
+    pub fn consumed(&self, tag: u64, hold: bool) -> Result<()> {
+        let taken = {
+            let mut state = lock(&self.state);
+            // Usually the oldest: the application takes messages in order.
+            let at = state.in_flight.iter().position(|f| f.tag == tag);
+            at.and_then(|at| state.in_flight.remove(at))
+        };
+        let Some(f) = taken else {
+            // Returned meanwhile by recover, rollback or close: nothing left to do.
+            return Ok(());
+        };
+        match self.mode {
+            AckMode::Auto | AckMode::DupsOk if !hold => self.broker().acknowledge(&f.queue, f.entry),
+            _ => {
+                self.broker().record_delivery(&f.queue, &f.entry);
+                lock(&self.state).unacked.push((f.queue, f.entry));
+                Ok(())
+            }
+        }
+    }
+
+    /// A remote pull consumer asked for one message: it gets the next one ready, or a
+    /// credit of one that stays granted (so the queue dispatches the next arrival to
+    /// it and wakes it) until a message comes.
+    fn pull_for_remote(&self, consumer: &ConsumerCore) -> Result<Option<Entry>> {
+        if consumer.closed.load(Ordering::Acquire) {
+            return Err(Error::closed("consumer"));
+        }
+        self.check_open()?;
+        if !self.connection.started.load(Ordering::Acquire) {
+            return Ok(None);
+        }
+        let link = &consumer.link;
+        loop {
+            let now = now_millis();
+            {
+                let mut inbox = link.inbox();
+                if inbox.buf.is_empty() && inbox.credit == 0 {
+                    inbox.credit = 1;
+                }
+            }
+            self.fill(consumer, now);
+            let entry = link.inbox().buf.pop_front();
+            match entry {
+                None => return Ok(None),
+                Some(entry) if entry.message.is_expired_at(now) => self.broker().expire(&consumer.queue, vec![entry]),
+                Some(entry) => return Ok(Some(entry)),
+            }
+        }
+    }
+
+    /// Returns in-flight messages (all, or one consumer's) to their queues as never
+    /// delivered.
+    fn return_in_flight(&self, consumer: Option<u64>) {
+        let taken: VecDeque<InFlight> = {
+            let mut state = lock(&self.state);
+            let (back, keep): (VecDeque<InFlight>, VecDeque<InFlight>) =
+                std::mem::take(&mut state.in_flight).into_iter().partition(|f| consumer.is_none_or(|c| c == f.consumer));
+            state.in_flight = keep;
+            back
+        };
+        for mut f in taken {
+            f.entry.deliveries = f.entry.deliveries.saturating_sub(1);
+            f.queue.give_back(vec![f.entry]);
+        }
+    }
+
+    /// Waits for the consumer's next entry until `deadline`, without handing it out.
+    fn next_entry(&self, consumer: &ConsumerCore, deadline: Option<Instant>) -> Result<Option<Entry>> {
         let link = &consumer.link;
         let pull = consumer.prefetch == 0;
         let refill_at = (consumer.prefetch / 4).max(1);
@@ -183,7 +304,7 @@ impl SessionCore {
                 if refill && consumer.queue.has_ready() {
                     self.fill(consumer, now());
                 }
-                return self.deliver(consumer, entry, hold).map(Some);
+                return Ok(Some(entry));
             }
             if started && !filled {
                 // Always look in the queue itself before sleeping: a message may have
@@ -231,7 +352,7 @@ impl SessionCore {
                     match inbox.buf.pop_front() {
                         Some(entry) if started => {
                             drop(inbox);
-                            return self.deliver(consumer, entry, hold).map(Some);
+                            return Ok(Some(entry));
                         }
                         Some(entry) => inbox.buf.push_front(entry),
                         None => {}
@@ -346,6 +467,7 @@ impl SessionCore {
     /// Returns what the session's consumers hold undelivered and what the application
     /// holds unacknowledged, so delivery restarts in order from the oldest.
     fn redeliver_all(&self) {
+        self.return_in_flight(None);
         let (consumers, unacked) = {
             let mut state = lock(&self.state);
             (state.consumers.clone(), std::mem::take(&mut state.unacked))
@@ -379,6 +501,7 @@ impl SessionCore {
     pub fn close_consumer(&self, consumer: &Arc<ConsumerCore>) {
         lock(&self.state).consumers.retain(|c| !Arc::ptr_eq(c, consumer));
         self.detach(consumer);
+        self.return_in_flight(Some(consumer.link.id));
     }
 
     fn detach(&self, consumer: &ConsumerCore) {
@@ -408,6 +531,7 @@ impl SessionCore {
         for consumer in &consumers {
             self.detach(consumer);
         }
+        self.return_in_flight(None);
         self.return_to_queues(unacked);
     }
 

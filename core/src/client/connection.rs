@@ -1,9 +1,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::session::Session;
+use super::remote::RemoteConnection;
+use super::session::{Session, SessionImp};
 use super::vm::VmUrl;
-use crate::broker::Broker;
+use crate::broker::{Broker, DestinationStats};
 use crate::destination::{Destination, DestinationKind};
 use crate::error::{Error, Result};
 use crate::queue::lock;
@@ -26,8 +27,19 @@ impl Default for ConnectOptions {
     }
 }
 
-/// A connection to a broker. Delivery starts with [`Connection::start`].
+/// A connection to a broker: one in this process (`vm://NAME`) or a server
+/// (`tcp://host:port`). Delivery starts with [`Connection::start`].
 pub struct Connection {
+    imp: Imp,
+}
+
+enum Imp {
+    Local(LocalConnection),
+    Remote(RemoteConnection),
+}
+
+/// A connection to a broker in this process.
+struct LocalConnection {
     core: Arc<ConnectionCore>,
     sessions: Mutex<Vec<Arc<SessionCore>>>,
     temporaries: Mutex<Vec<Destination>>,
@@ -36,17 +48,150 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Connects to `vm://NAME` (a broker in this process, created on first use).
+    /// Connects to `vm://NAME` (a broker in this process, created on first use) or to a
+    /// server at `tcp://host:port` (credentials as `?user=U&password=P` or in `options`).
     /// `vm://NAME?dataDir=PATH` keeps persistent messages in a SQLite journal in `PATH`
     /// (`&sync=os` trades power-loss durability for speed); without `dataDir` the broker
     /// lives in memory.
     pub fn open(url: &str, options: &ConnectOptions) -> Result<Connection> {
+        if url.starts_with("tcp://") {
+            return Ok(Connection { imp: Imp::Remote(RemoteConnection::open(url, options)?) });
+        }
+        if !url.starts_with("vm://") {
+            return Err(Error::invalid_argument(format!(
+                "unsupported URL \"{url}\": expected vm://NAME or tcp://host:port"
+            )));
+        }
         let broker = VmUrl::parse(url)?.broker()?;
         Connection::to_broker(&broker, options)
     }
 
     /// Connects to a broker this program holds (the server, an embedding application).
     pub fn to_broker(broker: &Broker, options: &ConnectOptions) -> Result<Connection> {
+        Ok(Connection { imp: Imp::Local(LocalConnection::to_broker(broker, options)?) })
+    }
+
+    pub fn client_id(&self) -> Option<String> {
+        match &self.imp {
+            Imp::Local(c) => c.client_id(),
+            Imp::Remote(c) => c.client_id(),
+        }
+    }
+
+    /// Sets the client ID; allowed once, before the connection is used. Client IDs are
+    /// unique per broker.
+    pub fn set_client_id(&self, id: &str) -> Result<()> {
+        match &self.imp {
+            Imp::Local(c) => c.set_client_id(id),
+            Imp::Remote(c) => c.set_client_id(id),
+        }
+    }
+
+    /// Starts (or resumes) delivery to this connection's consumers.
+    pub fn start(&self) -> Result<()> {
+        match &self.imp {
+            Imp::Local(c) => c.start(),
+            Imp::Remote(c) => c.start(),
+        }
+    }
+
+    /// Pauses delivery; `receive` waits until `start`.
+    pub fn stop(&self) -> Result<()> {
+        match &self.imp {
+            Imp::Local(c) => c.stop(),
+            Imp::Remote(c) => c.stop(),
+        }
+    }
+
+    pub fn create_session(&self, mode: AckMode) -> Result<Session> {
+        match &self.imp {
+            Imp::Local(c) => c.create_session(mode),
+            Imp::Remote(c) => Ok(Session::new(SessionImp::Remote(c.create_session(mode)?))),
+        }
+    }
+
+    /// A temporary queue that lives as long as this connection; only this connection may
+    /// consume from it.
+    pub fn create_temporary_queue(&self) -> Result<Destination> {
+        self.create_temporary(DestinationKind::TemporaryQueue)
+    }
+
+    pub fn create_temporary_topic(&self) -> Result<Destination> {
+        self.create_temporary(DestinationKind::TemporaryTopic)
+    }
+
+    fn create_temporary(&self, kind: DestinationKind) -> Result<Destination> {
+        match &self.imp {
+            Imp::Local(c) => c.create_temporary(kind),
+            Imp::Remote(c) => c.create_temporary(kind),
+        }
+    }
+
+    /// Deletes a temporary destination this connection created. Refused while it has
+    /// consumers.
+    pub fn delete_temporary(&self, dest: &Destination) -> Result<()> {
+        match &self.imp {
+            Imp::Local(c) => c.delete_temporary(dest),
+            Imp::Remote(c) => c.delete_temporary(dest),
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        match &self.imp {
+            Imp::Local(c) => c.core.closed.load(Ordering::Acquire),
+            Imp::Remote(c) => c.is_closed(),
+        }
+    }
+
+    /// The broker-wide identity of this connection (what noLocal compares).
+    pub fn id(&self) -> u64 {
+        match &self.imp {
+            Imp::Local(c) => c.core.id,
+            Imp::Remote(c) => c.id(),
+        }
+    }
+
+    /// Statistics of every destination of the broker, for `herald stat`. Over tcp://
+    /// this needs the admin permission.
+    pub fn stats(&self) -> Result<Vec<DestinationStats>> {
+        match &self.imp {
+            Imp::Local(c) => {
+                c.check_open()?;
+                Ok(c.core.broker.stats())
+            }
+            Imp::Remote(c) => Ok(c
+                .stats()?
+                .into_iter()
+                .map(|l| DestinationStats {
+                    store: l.store,
+                    destination: l.destination,
+                    depth: l.depth as usize,
+                    consumers: l.consumers as usize,
+                    enqueued: l.enqueued,
+                    acknowledged: l.acknowledged,
+                })
+                .collect()),
+        }
+    }
+
+    /// Closes every session (returning what they held unacknowledged), deletes the
+    /// temporary destinations and frees the client ID. Closing twice is harmless.
+    pub fn close(&self) {
+        match &self.imp {
+            Imp::Local(c) => c.close(),
+            Imp::Remote(c) => c.close(),
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl LocalConnection {
+    fn to_broker(broker: &Broker, options: &ConnectOptions) -> Result<LocalConnection> {
         let core = Arc::new(ConnectionCore {
             id: broker.next_id(),
             broker: broker.clone(),
@@ -55,7 +200,7 @@ impl Connection {
             client_id: Mutex::new(None),
             prefetch: options.prefetch,
         });
-        let connection = Connection {
+        let connection = LocalConnection {
             core,
             sessions: Mutex::default(),
             temporaries: Mutex::default(),
@@ -81,13 +226,13 @@ impl Connection {
         Ok(())
     }
 
-    pub fn client_id(&self) -> Option<String> {
+    fn client_id(&self) -> Option<String> {
         lock(&self.core.client_id).clone()
     }
 
     /// Sets the client ID; allowed once, before the connection is used. Client IDs are
     /// unique per broker.
-    pub fn set_client_id(&self, id: &str) -> Result<()> {
+    fn set_client_id(&self, id: &str) -> Result<()> {
         self.check_open()?;
         let mut current = lock(&self.core.client_id);
         if current.is_some() {
@@ -102,7 +247,7 @@ impl Connection {
     }
 
     /// Starts (or resumes) delivery to this connection's consumers.
-    pub fn start(&self) -> Result<()> {
+    fn start(&self) -> Result<()> {
         self.touch()?;
         if !self.core.started.swap(true, Ordering::AcqRel) {
             self.poke_consumers();
@@ -111,7 +256,7 @@ impl Connection {
     }
 
     /// Pauses delivery; `receive` waits until `start`.
-    pub fn stop(&self) -> Result<()> {
+    fn stop(&self) -> Result<()> {
         self.touch()?;
         self.core.started.store(false, Ordering::Release);
         Ok(())
@@ -126,23 +271,13 @@ impl Connection {
         }
     }
 
-    pub fn create_session(&self, mode: AckMode) -> Result<Session> {
+    fn create_session(&self, mode: AckMode) -> Result<Session> {
         self.touch()?;
         let core = Arc::new(SessionCore::new(self.core.clone(), mode));
         let mut sessions = lock(&self.sessions);
         sessions.retain(|s| !s.is_closed());
         sessions.push(core.clone());
-        Ok(Session::new(core))
-    }
-
-    /// A temporary queue that lives as long as this connection; only this connection may
-    /// consume from it.
-    pub fn create_temporary_queue(&self) -> Result<Destination> {
-        self.create_temporary(DestinationKind::TemporaryQueue)
-    }
-
-    pub fn create_temporary_topic(&self) -> Result<Destination> {
-        self.create_temporary(DestinationKind::TemporaryTopic)
+        Ok(Session::new(SessionImp::Local(core)))
     }
 
     fn create_temporary(&self, kind: DestinationKind) -> Result<Destination> {
@@ -154,7 +289,7 @@ impl Connection {
 
     /// Deletes a temporary destination this connection created. Refused while it has
     /// consumers.
-    pub fn delete_temporary(&self, dest: &Destination) -> Result<()> {
+    fn delete_temporary(&self, dest: &Destination) -> Result<()> {
         self.check_open()?;
         let mut temporaries = lock(&self.temporaries);
         if !temporaries.contains(dest) {
@@ -168,18 +303,9 @@ impl Connection {
         Ok(())
     }
 
-    pub fn is_closed(&self) -> bool {
-        self.core.closed.load(Ordering::Acquire)
-    }
-
-    /// The broker-wide identity of this connection (what noLocal compares).
-    pub fn id(&self) -> u64 {
-        self.core.id
-    }
-
     /// Closes every session (returning what they held unacknowledged), deletes the
     /// temporary destinations and frees the client ID. Closing twice is harmless.
-    pub fn close(&self) {
+    fn close(&self) {
         if self.core.closed.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -196,8 +322,3 @@ impl Connection {
     }
 }
 
-impl Drop for Connection {
-    fn drop(&mut self) {
-        self.close();
-    }
-}

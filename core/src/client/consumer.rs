@@ -2,6 +2,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::remote::RemoteConsumer;
 use crate::error::{Error, Result};
 use crate::message::Delivery;
 use crate::queue::Wakeup;
@@ -32,30 +33,53 @@ pub struct SubscriptionOptions {
 
 /// Receives messages from a queue or a topic subscription.
 pub struct Consumer {
+    imp: Imp,
+}
+
+enum Imp {
+    Local(LocalConsumer),
+    Remote(RemoteConsumer),
+}
+
+struct LocalConsumer {
     session: Arc<SessionCore>,
     core: Arc<ConsumerCore>,
 }
 
 impl Consumer {
     pub(crate) fn new(session: Arc<SessionCore>, core: Arc<ConsumerCore>) -> Consumer {
-        Consumer { session, core }
+        Consumer { imp: Imp::Local(LocalConsumer { session, core }) }
+    }
+
+    pub(crate) fn remote(consumer: RemoteConsumer) -> Consumer {
+        Consumer { imp: Imp::Remote(consumer) }
+    }
+
+    fn receive_until(&self, deadline: Option<Instant>) -> Result<Option<Delivery>> {
+        match &self.imp {
+            Imp::Local(c) => c.session.receive(&c.core, deadline, false),
+            Imp::Remote(c) => c.receive(deadline),
+        }
     }
 
     /// Waits for the next message, however long it takes. Closing the consumer or its
     /// session from another thread ends the wait with an `IllegalState` error.
     pub fn receive(&self) -> Result<Option<Delivery>> {
-        self.session.receive(&self.core, None, false)
+        self.receive_until(None)
     }
 
     /// Waits up to `timeout` for the next message.
     pub fn receive_timeout(&self, timeout: Duration) -> Result<Option<Delivery>> {
-        let deadline = Instant::now().checked_add(timeout);
-        self.session.receive(&self.core, deadline, false)
+        self.receive_until(Instant::now().checked_add(timeout))
     }
 
-    /// The next message if one is ready now.
+    /// The next message if one is ready now. Over tcp:// a consumer without prefetch
+    /// gives the server one short round trip to answer.
     pub fn receive_no_wait(&self) -> Result<Option<Delivery>> {
-        self.session.receive(&self.core, Some(Instant::now()), false)
+        match &self.imp {
+            Imp::Local(c) => c.session.receive(&c.core, Some(Instant::now()), false),
+            Imp::Remote(c) => c.receive_no_wait(),
+        }
     }
 
     /// Receives for a MessageListener: like [`Consumer::receive_timeout`] (`None` waits
@@ -65,7 +89,37 @@ impl Consumer {
     /// fails, [`Session::recover`](super::Session::recover) redelivers it.
     pub fn receive_held(&self, timeout: Option<Duration>) -> Result<Option<Delivery>> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        self.session.receive(&self.core, deadline, true)
+        match &self.imp {
+            Imp::Local(c) => c.session.receive(&c.core, deadline, true),
+            Imp::Remote(c) => c.receive_held(deadline),
+        }
+    }
+
+    /// The server's side of a remote consumer: the next message ready now, held in
+    /// flight under the returned tag (not acknowledged, not yet received) until
+    /// [`Consumer::consumed`]. Closing, recovering or rolling back returns in-flight
+    /// messages to the queue as never delivered.
+    #[doc(hidden)]
+    pub fn take_for_remote(&self) -> Result<Option<(u64, Delivery)>> {
+        match &self.imp {
+            Imp::Local(c) => {
+                if c.core.closed.load(Ordering::Acquire) {
+                    return Err(Error::closed("consumer"));
+                }
+                c.session.take_for_remote(&c.core)
+            }
+            Imp::Remote(_) => Err(Error::illegal_state("only a consumer of a broker in this process can serve a remote one")),
+        }
+    }
+
+    /// The remote application received the in-flight message `tag`; it is now
+    /// acknowledged or held for acknowledgement as the session's mode says.
+    #[doc(hidden)]
+    pub fn consumed(&self, tag: u64, hold: bool) -> Result<()> {
+        match &self.imp {
+            Imp::Local(c) => c.session.consumed(tag, hold),
+            Imp::Remote(_) => Err(Error::illegal_state("only a consumer of a broker in this process can serve a remote one")),
+        }
     }
 
     /// Registers a hook called when this consumer may have a message to receive, so a
@@ -73,26 +127,33 @@ impl Consumer {
     /// [`Consumer::receive_no_wait`] until it returns `None`. The hook runs on whatever
     /// thread made the message available; it must only signal, not call into Herald.
     pub fn set_wakeup(&self, wakeup: Option<Wakeup>) -> Result<()> {
-        self.check_open()?;
-        self.core.link.set_wakeup(wakeup);
-        Ok(())
-    }
-
-    fn check_open(&self) -> Result<()> {
-        if self.core.closed.load(Ordering::Acquire) {
-            return Err(Error::closed("consumer"));
+        match &self.imp {
+            Imp::Local(c) => {
+                if c.core.closed.load(Ordering::Acquire) {
+                    return Err(Error::closed("consumer"));
+                }
+                c.session.check_open()?;
+                c.core.link.set_wakeup(wakeup);
+                Ok(())
+            }
+            Imp::Remote(c) => c.set_wakeup(wakeup),
         }
-        self.session.check_open()
     }
 
     pub fn is_closed(&self) -> bool {
-        self.core.closed.load(Ordering::Acquire)
+        match &self.imp {
+            Imp::Local(c) => c.core.closed.load(Ordering::Acquire),
+            Imp::Remote(c) => c.is_closed(),
+        }
     }
 
     /// Closes the consumer. Messages it prefetched go back to the queue; what the
     /// application received stays unacknowledged in the session.
     pub fn close(&self) {
-        self.session.close_consumer(&self.core);
+        match &self.imp {
+            Imp::Local(c) => c.session.close_consumer(&c.core),
+            Imp::Remote(c) => c.close(),
+        }
     }
 }
 

@@ -25,6 +25,7 @@ mod browser;
 mod connection;
 mod consumer;
 mod producer;
+mod remote;
 mod session;
 mod vm;
 

@@ -1,11 +1,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use crate::broker::now_millis;
 use crate::destination::Destination;
 use crate::error::{Error, Result};
 use crate::message::{DeliveryMode, Message, MessageId, DEFAULT_PRIORITY, MAX_PRIORITY};
-use crate::session::SessionCore;
+use super::session::SessionImp;
 
 /// The per-send settings a JMS producer carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,7 +59,7 @@ pub struct Sent {
 
 /// Sends messages to its destination, or to the one named on each send.
 pub struct Producer {
-    session: Arc<SessionCore>,
+    session: SessionImp,
     destination: Option<Destination>,
     options: SendOptions,
     /// Message IDs are this random UUID plus a counter: unique without a random draw per
@@ -70,7 +69,7 @@ pub struct Producer {
 }
 
 impl Producer {
-    pub(crate) fn new(session: Arc<SessionCore>, destination: Option<Destination>) -> Producer {
+    pub(crate) fn new(session: SessionImp, destination: Option<Destination>) -> Producer {
         Producer {
             session,
             destination,
@@ -129,7 +128,7 @@ impl Producer {
             expiration: message.expiration,
             delivery_time: message.delivery_time,
         };
-        self.session.send(destination, Arc::new(message))?;
+        self.session.send(destination, message)?;
         Ok(sent)
     }
 

@@ -4,9 +4,11 @@ use std::sync::Arc;
 use super::browser::Browser;
 use super::consumer::{Consumer, ConsumerOptions};
 use super::producer::Producer;
+use super::remote::RemoteSession;
 use crate::broker::{now_millis, SubscriptionRequest};
 use crate::destination::Destination;
 use crate::error::{Error, Result};
+use crate::message::Message;
 use crate::queue::ConsumerLink;
 use crate::selector::Selector;
 use crate::session::{AckMode, ConsumerCore, SessionCore};
@@ -14,35 +16,74 @@ use crate::topic::SubscriptionKind;
 
 /// A single-threaded context for sending and receiving, with its acknowledgement mode.
 pub struct Session {
-    core: Arc<SessionCore>,
+    imp: SessionImp,
+}
+
+/// A session of a local or a remote connection; producers share it.
+#[derive(Clone)]
+pub(crate) enum SessionImp {
+    Local(Arc<SessionCore>),
+    Remote(Arc<RemoteSession>),
+}
+
+impl SessionImp {
+    pub fn check_open(&self) -> Result<()> {
+        match self {
+            SessionImp::Local(core) => core.check_open(),
+            SessionImp::Remote(remote) => remote.check_open(),
+        }
+    }
+
+    /// Sends a message whose headers are set.
+    pub fn send(&self, destination: Destination, message: Message) -> Result<()> {
+        match self {
+            SessionImp::Local(core) => core.send(destination, Arc::new(message)),
+            SessionImp::Remote(remote) => remote.send(destination, message),
+        }
+    }
 }
 
 impl Session {
-    pub(crate) fn new(core: Arc<SessionCore>) -> Session {
-        Session { core }
+    pub(crate) fn new(imp: SessionImp) -> Session {
+        Session { imp }
     }
 
     pub fn ack_mode(&self) -> AckMode {
-        self.core.mode
+        match &self.imp {
+            SessionImp::Local(core) => core.mode,
+            SessionImp::Remote(remote) => remote.mode(),
+        }
     }
 
     pub fn is_transacted(&self) -> bool {
-        self.core.mode == AckMode::Transacted
+        self.ack_mode() == AckMode::Transacted
     }
 
     /// A producer for `destination`, or an unidentified one (`None`) that names the
     /// destination on each send.
     pub fn create_producer(&self, destination: Option<Destination>) -> Result<Producer> {
-        self.core.check_open()?;
-        Ok(Producer::new(self.core.clone(), destination))
+        self.imp.check_open()?;
+        Ok(Producer::new(self.imp.clone(), destination))
+    }
+
+    /// Sends a message whose headers are already set, as a remote client's producer set
+    /// them: the server's way in. Applications use a [`Producer`].
+    #[doc(hidden)]
+    pub fn send_prepared(&self, destination: Destination, message: Message) -> Result<()> {
+        self.imp.check_open()?;
+        self.imp.send(destination, message)
     }
 
     /// A consumer of a queue, or of a topic through the subscription `options` describe.
     pub fn create_consumer(&self, destination: &Destination, options: &ConsumerOptions) -> Result<Consumer> {
-        self.core.check_open()?;
+        let core = match &self.imp {
+            SessionImp::Local(core) => core,
+            SessionImp::Remote(remote) => return Ok(Consumer::remote(remote.create_consumer(destination, options)?)),
+        };
+        core.check_open()?;
         let selector = Selector::parse_optional(options.selector.as_deref())?;
-        let broker = self.core.broker();
-        let connection = &self.core.connection;
+        let broker = core.broker();
+        let connection = &core.connection;
         let (queue, subscription, link_selector) = if destination.is_queue() {
             if options.subscription.is_some() {
                 return Err(Error::invalid_destination(format!(
@@ -81,66 +122,97 @@ impl Session {
         let prefetch = options.prefetch.unwrap_or(connection.prefetch);
         let link = Arc::new(ConsumerLink::new(broker.next_id(), link_selector, prefetch));
         queue.add_consumer(link.clone());
-        let core = Arc::new(ConsumerCore { link, queue, subscription, prefetch, closed: AtomicBool::new(false) });
-        self.core.add_consumer(core.clone())?;
-        Ok(Consumer::new(self.core.clone(), core))
+        let consumer = Arc::new(ConsumerCore { link, queue, subscription, prefetch, closed: AtomicBool::new(false) });
+        core.add_consumer(consumer.clone())?;
+        Ok(Consumer::new(core.clone(), consumer))
     }
 
     /// A browser of the messages waiting on a queue, optionally filtered.
     pub fn create_browser(&self, queue: &Destination, selector: Option<&str>) -> Result<Browser> {
-        self.core.check_open()?;
+        self.imp.check_open()?;
         if !queue.is_queue() {
             return Err(Error::invalid_destination(format!("{queue} is not a queue; only queues can be browsed")));
         }
-        let selector = Selector::parse_optional(selector)?;
-        let q = self.core.broker().queue_for_consumer(queue, self.core.connection.id)?;
-        Ok(Browser::new(self.core.broker().clone(), q.snapshot(selector.as_ref(), now_millis())))
+        match &self.imp {
+            SessionImp::Local(core) => {
+                let selector = Selector::parse_optional(selector)?;
+                let q = core.broker().queue_for_consumer(queue, core.connection.id)?;
+                Ok(Browser::new(core.broker().clone(), q.snapshot(selector.as_ref(), now_millis())))
+            }
+            SessionImp::Remote(remote) => Ok(Browser::remote(remote.create_browser(queue, selector)?)),
+        }
     }
 
     /// Deletes the durable subscription `name` of this connection's client ID.
     pub fn unsubscribe(&self, name: &str) -> Result<()> {
-        self.core.check_open()?;
-        let client_id = self.core.connection.client_id.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        self.core.broker().unsubscribe(client_id.as_deref(), name)
+        match &self.imp {
+            SessionImp::Local(core) => {
+                core.check_open()?;
+                let client_id = core.connection.client_id.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                core.broker().unsubscribe(client_id.as_deref(), name)
+            }
+            SessionImp::Remote(remote) => remote.unsubscribe(name),
+        }
     }
 
     /// CLIENT_ACKNOWLEDGE: acknowledges everything this session has received.
     pub fn acknowledge(&self) -> Result<()> {
-        self.core.acknowledge()
+        match &self.imp {
+            SessionImp::Local(core) => core.acknowledge(),
+            SessionImp::Remote(remote) => remote.acknowledge(),
+        }
     }
 
     /// AUTO/DUPS_OK: acknowledges what [`Consumer::receive_held`] handed out, once the
     /// listener has processed it.
     pub fn acknowledge_held(&self) -> Result<()> {
-        self.core.acknowledge_held()
+        match &self.imp {
+            SessionImp::Local(core) => core.acknowledge_held(),
+            SessionImp::Remote(remote) => remote.acknowledge_held(),
+        }
     }
 
     pub fn commit(&self) -> Result<()> {
-        self.core.commit()
+        match &self.imp {
+            SessionImp::Local(core) => core.commit(),
+            SessionImp::Remote(remote) => remote.commit(),
+        }
     }
 
     pub fn rollback(&self) -> Result<()> {
-        self.core.rollback()
+        match &self.imp {
+            SessionImp::Local(core) => core.rollback(),
+            SessionImp::Remote(remote) => remote.rollback(),
+        }
     }
 
     /// Redelivers, from the oldest, every message received and not acknowledged.
     pub fn recover(&self) -> Result<()> {
-        self.core.recover()
+        match &self.imp {
+            SessionImp::Local(core) => core.recover(),
+            SessionImp::Remote(remote) => remote.recover(),
+        }
     }
 
     pub fn is_closed(&self) -> bool {
-        self.core.is_closed()
+        match &self.imp {
+            SessionImp::Local(core) => core.is_closed(),
+            SessionImp::Remote(remote) => remote.is_closed(),
+        }
     }
 
     /// Closes the session and its consumers; unacknowledged messages are redelivered and
     /// uncommitted sends discarded.
     pub fn close(&self) {
-        self.core.close();
+        match &self.imp {
+            SessionImp::Local(core) => core.close(),
+            SessionImp::Remote(remote) => remote.close(),
+        }
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        self.core.close();
+        self.close();
     }
 }

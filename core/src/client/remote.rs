@@ -1,0 +1,937 @@
+//! `tcp://host:port`: the client API spoken to a `herald` server over the wire protocol.
+//!
+//! Blocking std I/O and two threads per connection, so callers need no async runtime:
+//! a writer thread that drains an outgoing buffer (many small frames leave in one
+//! write) and sends heartbeats, and a reader thread that routes replies to the waiting
+//! caller and deliveries to their consumer's buffer. Each remote consumer buffers what
+//! the server pushed (at most its prefetch) and tells the server which messages the
+//! application took, which is when they count as received.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::destination::{Destination, DestinationKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::message::{Delivery, Message};
+use crate::queue::Wakeup;
+use crate::session::AckMode;
+use crate::wire::{
+    self, Deliver, Frame, FrameType, Hello, Reply, ReplyFrame, Request, RequestFrame, WireSubscription, NO_REPLY,
+};
+
+use super::connection::ConnectOptions;
+use super::consumer::ConsumerOptions;
+
+/// How often the client says it is alive when it has nothing else to send.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn io_error(what: &str, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("{what}: {e}"))
+}
+
+/// A parsed `tcp://host:port?user=U&password=P` URL.
+struct TcpUrl {
+    address: String,
+    user: Option<String>,
+    password: Option<String>,
+}
+
+fn parse_url(url: &str) -> Result<TcpUrl> {
+    let rest = url.strip_prefix("tcp://").ok_or_else(|| Error::invalid_argument(format!("\"{url}\" is not a tcp:// URL")))?;
+    let (address, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let address = address.trim_end_matches('/');
+    if address.is_empty() || !address.contains(':') {
+        return Err(Error::invalid_argument(format!("\"{url}\" needs a host and a port, as in tcp://127.0.0.1:7171")));
+    }
+    let mut parsed = TcpUrl { address: address.to_owned(), user: None, password: None };
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(value)?;
+        match key {
+            "user" => parsed.user = Some(value),
+            "password" => parsed.password = Some(value),
+            other => return Err(Error::invalid_argument(format!("unknown URL parameter \"{other}\" in \"{url}\""))),
+        }
+    }
+    Ok(parsed)
+}
+
+fn percent_decode(text: &str) -> Result<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+                let Some(b) = hex else {
+                    return Err(Error::invalid_argument(format!("bad percent-escape in \"{text}\"")));
+                };
+                out.push(b);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| Error::invalid_argument(format!("\"{text}\" is not UTF-8 once decoded")))
+}
+
+/// What a caller waiting for a reply holds.
+#[derive(Default)]
+struct ReplySlot {
+    result: Mutex<Option<Result<Reply>>>,
+    cond: Condvar,
+}
+
+struct Pending {
+    slot: Arc<ReplySlot>,
+    /// A session whose consumers' buffers are emptied when this reply arrives (recover,
+    /// rollback): everything pushed before it went back to the queue.
+    resets: Option<u64>,
+}
+
+/// A remote consumer's buffer of pushed messages.
+pub(crate) struct ConsumerState {
+    pub id: u64,
+    pub session: u64,
+    prefetch: u32,
+    inbox: Mutex<ConsumerInbox>,
+    cond: Condvar,
+    wakeup: Mutex<Option<Wakeup>>,
+}
+
+#[derive(Default)]
+struct ConsumerInbox {
+    buf: VecDeque<Deliver>,
+    closed: bool,
+    /// Pull mode: a `Pull` is outstanding.
+    pulled: bool,
+}
+
+impl ConsumerState {
+    fn wake(&self) {
+        self.cond.notify_all();
+        let hook = lock(&self.wakeup).clone();
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+}
+
+/// The outgoing side: frames wait in `buf` until the writer thread sends them.
+#[derive(Default)]
+struct Outgoing {
+    buf: Vec<u8>,
+    /// Something in `buf` should leave now; otherwise (only acknowledgements of
+    /// received messages) the writer lets it gather for up to [`LAZY_DELAY`].
+    urgent: bool,
+    closed: bool,
+}
+
+/// How long acknowledgements of received messages may wait to leave together.
+const LAZY_DELAY: Duration = Duration::from_millis(1);
+/// Lazy frames leave at once beyond this many bytes.
+const LAZY_BYTES: usize = 16 * 1024;
+
+struct Shared {
+    connection_id: u64,
+    max_frame: u32,
+    out: Mutex<Outgoing>,
+    out_cond: Condvar,
+    pending: Mutex<HashMap<u64, Pending>>,
+    consumers: Mutex<HashMap<u64, Arc<ConsumerState>>>,
+    next_id: AtomicU64,
+    started: AtomicBool,
+    closed: AtomicBool,
+    /// Why the connection broke, once it has.
+    failure: Mutex<Option<Error>>,
+    /// A fire-and-forget request failed; reported by the next call that can.
+    async_error: Mutex<Option<Error>>,
+    stream: TcpStream,
+}
+
+impl Shared {
+    fn check_open(&self) -> Result<()> {
+        if let Some(e) = lock(&self.failure).clone() {
+            return Err(e);
+        }
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::closed("connection"));
+        }
+        Ok(())
+    }
+
+    fn take_async_error(&self) -> Result<()> {
+        match lock(&self.async_error).take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn push_frame(&self, frame_type: FrameType, body: &RequestFrame) -> Result<()> {
+        self.push(frame_type, body, true)
+    }
+
+    /// Queues a frame for the writer; a lazy one may wait a little to leave with
+    /// others.
+    fn push(&self, frame_type: FrameType, body: &RequestFrame, urgent: bool) -> Result<()> {
+        let mut out = lock(&self.out);
+        if out.closed {
+            drop(out);
+            self.check_open()?;
+            return Err(Error::closed("connection"));
+        }
+        let start = out.buf.len();
+        wire::encode_into(&mut out.buf, frame_type, body);
+        let len = out.buf.len() - start - 4;
+        if len > self.max_frame as usize {
+            out.buf.truncate(start);
+            return Err(Error::new(
+                ErrorKind::ResourceAllocation,
+                format!("the message needs a frame of {len} bytes; the server accepts at most {}", self.max_frame),
+            ));
+        }
+        let was_urgent = out.urgent;
+        out.urgent |= urgent || out.buf.len() >= LAZY_BYTES;
+        let wake = out.urgent && !was_urgent || start == 0;
+        drop(out);
+        if wake {
+            self.out_cond.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Sends lazily: for acknowledgements of received messages, which many receives in
+    /// a row send together.
+    fn post_lazy(&self, request: Request) -> Result<()> {
+        self.check_open()?;
+        self.push(FrameType::Request, &RequestFrame { id: NO_REPLY, request }, false)
+    }
+
+    /// Lets lazily queued frames leave now (before waiting for messages).
+    fn flush_lazy(&self) {
+        let mut out = lock(&self.out);
+        if !out.buf.is_empty() && !out.urgent {
+            out.urgent = true;
+            drop(out);
+            self.out_cond.notify_one();
+        }
+    }
+
+    /// Sends a request without waiting; a failure comes back as the next async error.
+    fn post(&self, request: Request) -> Result<()> {
+        self.check_open()?;
+        self.push_frame(FrameType::Request, &RequestFrame { id: NO_REPLY, request })
+    }
+
+    /// Sends a request and waits for its reply.
+    fn call(&self, request: Request, resets: Option<u64>) -> Result<Reply> {
+        self.check_open()?;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let slot = Arc::new(ReplySlot::default());
+        lock(&self.pending).insert(id, Pending { slot: slot.clone(), resets });
+        if let Err(e) = self.push_frame(FrameType::Request, &RequestFrame { id, request }) {
+            lock(&self.pending).remove(&id);
+            return Err(e);
+        }
+        let mut result = lock(&slot.result);
+        loop {
+            if let Some(r) = result.take() {
+                return r;
+            }
+            result = slot.cond.wait(result).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Marks the connection broken (or closed) and wakes everyone waiting on it.
+    fn fail(&self, error: Error) {
+        tracing::debug!(connection = self.connection_id, cause = %error, "connection ends");
+        {
+            let mut failure = lock(&self.failure);
+            if failure.is_none() {
+                *failure = Some(error.clone());
+            }
+        }
+        {
+            let mut out = lock(&self.out);
+            out.closed = true;
+        }
+        self.out_cond.notify_all();
+        let pending: Vec<Pending> = lock(&self.pending).drain().map(|(_, p)| p).collect();
+        for p in pending {
+            *lock(&p.slot.result) = Some(Err(error.clone()));
+            p.slot.cond.notify_all();
+        }
+        let consumers: Vec<Arc<ConsumerState>> = lock(&self.consumers).values().cloned().collect();
+        for c in consumers {
+            lock(&c.inbox).closed = true;
+            c.wake();
+        }
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    fn reset_session(&self, session: u64) {
+        let consumers: Vec<Arc<ConsumerState>> =
+            lock(&self.consumers).values().filter(|c| c.session == session).cloned().collect();
+        for c in consumers {
+            let mut inbox = lock(&c.inbox);
+            inbox.buf.clear();
+            inbox.pulled = false;
+        }
+    }
+
+    fn dispatch(&self, frame: Frame) -> Result<()> {
+        match frame {
+            Frame::Reply(ReplyFrame { id, result }) => {
+                let result = result.map_err(Error::from);
+                if id == NO_REPLY {
+                    if let Err(e) = result {
+                        tracing::debug!(cause = %e, "a request sent without waiting failed");
+                        *lock(&self.async_error) = Some(e);
+                    }
+                    return Ok(());
+                }
+                let Some(pending) = lock(&self.pending).remove(&id) else {
+                    return Err(Error::new(ErrorKind::Io, format!("protocol error: reply to unknown request {id}")));
+                };
+                if let Some(session) = pending.resets {
+                    self.reset_session(session);
+                }
+                *lock(&pending.slot.result) = Some(result);
+                pending.slot.cond.notify_all();
+            }
+            Frame::Deliver(d) => {
+                let consumer = lock(&self.consumers).get(&d.consumer).cloned();
+                // A delivery for a consumer closed meanwhile went back to the queue when
+                // the server processed the close.
+                if let Some(c) = consumer {
+                    let mut inbox = lock(&c.inbox);
+                    if inbox.closed {
+                        return Ok(());
+                    }
+                    inbox.pulled = false;
+                    inbox.buf.push_back(d);
+                    drop(inbox);
+                    c.wake();
+                }
+            }
+            Frame::Heartbeat => {}
+            Frame::Error(e) => return Err(Error::from(e)),
+            other => {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!("protocol error: unexpected {:?} frame from the server", other.frame_type()),
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_frame(stream: &mut TcpStream, buf: &mut Vec<u8>, max_frame: u32) -> Result<Frame> {
+    let mut head = [0u8; 4];
+    stream.read_exact(&mut head).map_err(|e| io_error("connection to the server lost", e))?;
+    let len = wire::frame_len(&head, max_frame)?.unwrap_or(0);
+    buf.clear();
+    buf.resize(len, 0);
+    stream.read_exact(buf).map_err(|e| io_error("connection to the server lost", e))?;
+    let kind = FrameType::from_u8(buf[0]).ok_or(wire::FrameError::UnknownType(buf[0]))?;
+    Ok(Frame::decode_body(kind, &buf[1..])?)
+}
+
+fn reader(shared: Arc<Shared>, mut stream: TcpStream) {
+    let mut buf = Vec::new();
+    loop {
+        // Deliveries can be as large as the largest message, which may exceed what the
+        // server accepts from us; the client's own limit is generous.
+        match read_frame(&mut stream, &mut buf, u32::MAX >> 1).and_then(|f| shared.dispatch(f)) {
+            Ok(()) => {}
+            Err(e) => {
+                let e = if shared.closed.load(Ordering::Acquire) { Error::closed("connection") } else { e };
+                shared.fail(e);
+                return;
+            }
+        }
+    }
+}
+
+fn writer(shared: Arc<Shared>, mut stream: TcpStream) {
+    let mut batch = Vec::new();
+    loop {
+        {
+            let mut out = lock(&shared.out);
+            let mut waited = Duration::ZERO;
+            while out.buf.is_empty() && !out.closed {
+                let started = Instant::now();
+                let (guard, timeout) =
+                    shared.out_cond.wait_timeout(out, HEARTBEAT.saturating_sub(waited)).unwrap_or_else(|p| p.into_inner());
+                out = guard;
+                waited += started.elapsed();
+                if timeout.timed_out() && out.buf.is_empty() && !out.closed {
+                    wire::encode_into(&mut out.buf, FrameType::Heartbeat, &());
+                    out.urgent = true;
+                }
+            }
+            if !out.urgent && !out.closed {
+                // Only lazy frames: give them a moment to gather company.
+                out = shared.out_cond.wait_timeout(out, LAZY_DELAY).unwrap_or_else(|p| p.into_inner()).0;
+            }
+            out.urgent = false;
+            if out.buf.is_empty() && out.closed {
+                return;
+            }
+            std::mem::swap(&mut batch, &mut out.buf);
+        }
+        if let Err(e) = stream.write_all(&batch) {
+            shared.fail(io_error("connection to the server lost", e));
+            return;
+        }
+        batch.clear();
+    }
+}
+
+/// A connection to a server.
+pub(crate) struct RemoteConnection {
+    shared: Arc<Shared>,
+    client_id: Mutex<Option<String>>,
+    used: AtomicBool,
+    prefetch: u32,
+    temporaries: Mutex<Vec<Destination>>,
+    closing: AtomicBool,
+}
+
+impl RemoteConnection {
+    pub fn open(url: &str, options: &ConnectOptions) -> Result<RemoteConnection> {
+        let parsed = parse_url(url)?;
+        let user = options.user.clone().or(parsed.user);
+        let password = options.password.clone().or(parsed.password);
+        let addrs: Vec<_> = parsed
+            .address
+            .to_socket_addrs()
+            .map_err(|e| io_error(&format!("cannot resolve {}", parsed.address), e))?
+            .collect();
+        let mut last = None;
+        let mut stream = None;
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let Some(mut stream) = stream else {
+            let cause = last.map(|e| e.to_string()).unwrap_or_else(|| "no address".into());
+            return Err(Error::new(ErrorKind::Io, format!("cannot connect to {}: {cause}", parsed.address)));
+        };
+        stream.set_nodelay(true).map_err(|e| io_error("socket setup", e))?;
+        let hello = Hello {
+            version: wire::PROTOCOL_VERSION,
+            user,
+            password,
+            heartbeat_ms: HEARTBEAT.as_millis() as u32,
+        };
+        let mut out = Vec::new();
+        wire::encode_into(&mut out, FrameType::Hello, &hello);
+        stream.write_all(&out).map_err(|e| io_error("handshake", e))?;
+        stream.set_read_timeout(Some(CONNECT_TIMEOUT)).map_err(|e| io_error("socket setup", e))?;
+        let welcome = match read_frame(&mut stream, &mut Vec::new(), wire::DEFAULT_MAX_FRAME)? {
+            Frame::Welcome(w) => w,
+            Frame::Error(e) => return Err(e.into()),
+            other => {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!("protocol error: the server answered the handshake with {:?}", other.frame_type()),
+                ))
+            }
+        };
+        if welcome.version != wire::PROTOCOL_VERSION {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!("the server speaks protocol version {}, this client {}", welcome.version, wire::PROTOCOL_VERSION),
+            ));
+        }
+        // A server silent for three of its heartbeat intervals is gone.
+        let read_timeout = (welcome.heartbeat_ms > 0).then(|| Duration::from_millis(u64::from(welcome.heartbeat_ms) * 3));
+        stream.set_read_timeout(read_timeout).map_err(|e| io_error("socket setup", e))?;
+        let shared = Arc::new(Shared {
+            connection_id: welcome.connection_id,
+            max_frame: welcome.max_frame,
+            out: Mutex::default(),
+            out_cond: Condvar::new(),
+            pending: Mutex::default(),
+            consumers: Mutex::default(),
+            next_id: AtomicU64::new(1),
+            started: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            async_error: Mutex::new(None),
+            stream: stream.try_clone().map_err(|e| io_error("socket setup", e))?,
+        });
+        let read_half = stream.try_clone().map_err(|e| io_error("socket setup", e))?;
+        let s = shared.clone();
+        std::thread::Builder::new()
+            .name("herald-tcp-read".into())
+            .spawn(move || reader(s, read_half))
+            .map_err(|e| io_error("cannot start the reader thread", e))?;
+        let s = shared.clone();
+        std::thread::Builder::new()
+            .name("herald-tcp-write".into())
+            .spawn(move || writer(s, stream))
+            .map_err(|e| io_error("cannot start the writer thread", e))?;
+        let connection = RemoteConnection {
+            shared,
+            client_id: Mutex::new(None),
+            used: AtomicBool::new(false),
+            prefetch: options.prefetch,
+            temporaries: Mutex::default(),
+            closing: AtomicBool::new(false),
+        };
+        if let Some(id) = &options.client_id {
+            connection.set_client_id(id)?;
+        }
+        Ok(connection)
+    }
+
+    fn touch(&self) -> Result<()> {
+        self.shared.check_open()?;
+        self.used.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    pub fn id(&self) -> u64 {
+        self.shared.connection_id
+    }
+
+    pub fn client_id(&self) -> Option<String> {
+        lock(&self.client_id).clone()
+    }
+
+    pub fn set_client_id(&self, id: &str) -> Result<()> {
+        self.shared.check_open()?;
+        let mut current = lock(&self.client_id);
+        if current.is_some() {
+            return Err(Error::illegal_state("the client ID is already set"));
+        }
+        if self.used.load(Ordering::Acquire) {
+            return Err(Error::illegal_state("the client ID must be set before the connection is used"));
+        }
+        self.shared.call(Request::SetClientId { client_id: id.to_owned() }, None)?;
+        *current = Some(id.to_owned());
+        Ok(())
+    }
+
+    pub fn start(&self) -> Result<()> {
+        self.touch()?;
+        self.shared.call(Request::Start, None)?;
+        self.shared.started.store(true, Ordering::Release);
+        let consumers: Vec<Arc<ConsumerState>> = lock(&self.shared.consumers).values().cloned().collect();
+        for c in consumers {
+            c.wake();
+        }
+        Ok(())
+    }
+
+    pub fn stop(&self) -> Result<()> {
+        self.touch()?;
+        self.shared.started.store(false, Ordering::Release);
+        self.shared.call(Request::Stop, None)?;
+        Ok(())
+    }
+
+    pub fn create_session(&self, mode: AckMode) -> Result<Arc<RemoteSession>> {
+        self.touch()?;
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        self.shared.call(Request::CreateSession { session: id, mode: mode.jms_value() }, None)?;
+        Ok(Arc::new(RemoteSession {
+            shared: self.shared.clone(),
+            id,
+            mode,
+            prefetch: self.prefetch,
+            closed: AtomicBool::new(false),
+        }))
+    }
+
+    pub fn create_temporary(&self, kind: DestinationKind) -> Result<Destination> {
+        self.touch()?;
+        match self.shared.call(Request::CreateTemporary { kind }, None)? {
+            Reply::Destination(d) => {
+                lock(&self.temporaries).push(d.clone());
+                Ok(d)
+            }
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    pub fn delete_temporary(&self, dest: &Destination) -> Result<()> {
+        self.shared.check_open()?;
+        if !lock(&self.temporaries).contains(dest) {
+            return Err(Error::invalid_destination(format!("{dest} is not a temporary destination of this connection")));
+        }
+        self.shared.call(Request::DeleteTemporary { destination: dest.clone() }, None)?;
+        lock(&self.temporaries).retain(|d| d != dest);
+        Ok(())
+    }
+
+    /// Statistics of every destination on the server (needs the admin permission).
+    pub fn stats(&self) -> Result<Vec<wire::StatLine>> {
+        match self.shared.call(Request::Stats, None)? {
+            Reply::Stats(s) => Ok(s),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire) || lock(&self.shared.failure).is_some()
+    }
+
+    pub fn close(&self) {
+        if self.closing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if lock(&self.shared.failure).is_none() {
+            // Everything sent before is carried out first. The server returns whatever is
+            // unacknowledged and deletes the temporary destinations when the connection
+            // ends, reply or not.
+            let _ = self.shared.call(Request::Close, None);
+        }
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.fail(Error::closed("connection"));
+    }
+}
+
+fn unexpected(reply: &Reply) -> Error {
+    Error::new(ErrorKind::Io, format!("protocol error: unexpected reply {reply:?}"))
+}
+
+pub(crate) struct RemoteSession {
+    shared: Arc<Shared>,
+    id: u64,
+    mode: AckMode,
+    prefetch: u32,
+    closed: AtomicBool,
+}
+
+impl RemoteSession {
+    pub fn mode(&self) -> AckMode {
+        self.mode
+    }
+
+    pub fn check_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::closed("session"));
+        }
+        self.shared.check_open()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire) || self.shared.check_open().is_err()
+    }
+
+    /// Sends a message whose headers are set. PERSISTENT sends outside a transaction wait
+    /// for the server (the message is then stored); the others do not, and a failure is
+    /// reported by the next call.
+    pub fn send(&self, destination: Destination, message: Message) -> Result<()> {
+        self.check_open()?;
+        self.shared.take_async_error()?;
+        let wait = self.mode != AckMode::Transacted && message.delivery_mode == crate::DeliveryMode::Persistent;
+        let request = Request::Send { session: self.id, destination, message };
+        if wait {
+            self.shared.call(request, None).map(drop)
+        } else {
+            self.shared.post(request)
+        }
+    }
+
+    pub fn create_consumer(self: &Arc<Self>, destination: &Destination, options: &ConsumerOptions) -> Result<RemoteConsumer> {
+        self.check_open()?;
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let prefetch = options.prefetch.unwrap_or(self.prefetch);
+        let state = Arc::new(ConsumerState {
+            id,
+            session: self.id,
+            prefetch,
+            inbox: Mutex::default(),
+            cond: Condvar::new(),
+            wakeup: Mutex::new(None),
+        });
+        lock(&self.shared.consumers).insert(id, state.clone());
+        let request = Request::CreateConsumer {
+            session: self.id,
+            consumer: id,
+            destination: destination.clone(),
+            selector: options.selector.clone(),
+            no_local: options.no_local,
+            subscription: options.subscription.as_ref().map(|s| WireSubscription {
+                name: s.name.clone(),
+                durable: s.durable,
+                shared: s.shared,
+            }),
+            prefetch,
+        };
+        if let Err(e) = self.shared.call(request, None) {
+            lock(&self.shared.consumers).remove(&id);
+            return Err(e);
+        }
+        Ok(RemoteConsumer { session: self.clone(), state, closed: AtomicBool::new(false) })
+    }
+
+    pub fn create_browser(&self, queue: &Destination, selector: Option<&str>) -> Result<RemoteBrowser> {
+        self.check_open()?;
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let request =
+            Request::CreateBrowser { session: self.id, browser: id, queue: queue.clone(), selector: selector.map(str::to_owned) };
+        self.shared.call(request, None)?;
+        Ok(RemoteBrowser { shared: self.shared.clone(), id, page: VecDeque::new(), done: false })
+    }
+
+    pub fn unsubscribe(&self, name: &str) -> Result<()> {
+        self.check_open()?;
+        self.shared.call(Request::Unsubscribe { session: self.id, name: name.to_owned() }, None).map(drop)
+    }
+
+    pub fn acknowledge(&self) -> Result<()> {
+        self.check_open()?;
+        self.shared.take_async_error()?;
+        if self.mode != AckMode::Client {
+            return Ok(());
+        }
+        self.shared.call(Request::Acknowledge { session: self.id }, None).map(drop)
+    }
+
+    pub fn acknowledge_held(&self) -> Result<()> {
+        self.check_open()?;
+        if !matches!(self.mode, AckMode::Auto | AckMode::DupsOk) {
+            return Ok(());
+        }
+        self.shared.call(Request::AcknowledgeHeld { session: self.id }, None).map(drop)
+    }
+
+    pub fn commit(&self) -> Result<()> {
+        self.check_open()?;
+        if self.mode != AckMode::Transacted {
+            return Err(Error::illegal_state("commit() needs a transacted session"));
+        }
+        // A send of this transaction failed on the server: the transaction cannot commit.
+        if let Err(e) = self.shared.take_async_error() {
+            self.shared.call(Request::Rollback { session: self.id }, Some(self.id))?;
+            return Err(Error::new(
+                ErrorKind::TransactionRolledBack,
+                format!("the transaction was rolled back because a send failed: {e}"),
+            ));
+        }
+        self.shared.call(Request::Commit { session: self.id }, None).map(drop)
+    }
+
+    pub fn rollback(&self) -> Result<()> {
+        self.check_open()?;
+        if self.mode != AckMode::Transacted {
+            return Err(Error::illegal_state("rollback() needs a transacted session"));
+        }
+        self.shared.call(Request::Rollback { session: self.id }, Some(self.id)).map(drop)
+    }
+
+    pub fn recover(&self) -> Result<()> {
+        self.check_open()?;
+        if self.mode == AckMode::Transacted {
+            return Err(Error::illegal_state("recover() cannot be called on a transacted session; use rollback()"));
+        }
+        self.shared.call(Request::Recover { session: self.id }, Some(self.id)).map(drop)
+    }
+
+    pub fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let consumers: Vec<Arc<ConsumerState>> =
+            lock(&self.shared.consumers).values().filter(|c| c.session == self.id).cloned().collect();
+        for c in &consumers {
+            lock(&c.inbox).closed = true;
+            c.wake();
+        }
+        if self.shared.check_open().is_ok() {
+            let _ = self.shared.call(Request::CloseSession { session: self.id }, None);
+        }
+        let mut all = lock(&self.shared.consumers);
+        for c in consumers {
+            all.remove(&c.id);
+        }
+    }
+}
+
+pub(crate) struct RemoteConsumer {
+    session: Arc<RemoteSession>,
+    state: Arc<ConsumerState>,
+    closed: AtomicBool,
+}
+
+impl RemoteConsumer {
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            return Err(Error::closed("consumer"));
+        }
+        self.session.check_open()
+    }
+
+    pub fn set_wakeup(&self, wakeup: Option<Wakeup>) -> Result<()> {
+        self.check_open()?;
+        *lock(&self.state.wakeup) = wakeup;
+        Ok(())
+    }
+
+    /// Waits until `deadline` (`None`: forever) for the next message.
+    pub fn receive(&self, deadline: Option<Instant>) -> Result<Option<Delivery>> {
+        self.receive_inner(deadline, false)
+    }
+
+    /// Like `receive`, for a MessageListener: see `Consumer::receive_held`.
+    pub fn receive_held(&self, deadline: Option<Instant>) -> Result<Option<Delivery>> {
+        self.receive_inner(deadline, true)
+    }
+
+    fn receive_inner(&self, deadline: Option<Instant>, hold: bool) -> Result<Option<Delivery>> {
+        let shared = &self.session.shared;
+        let mut inbox = lock(&self.state.inbox);
+        loop {
+            if self.is_closed() || inbox.closed {
+                drop(inbox);
+                self.check_open()?;
+                return Err(Error::closed("consumer"));
+            }
+            if shared.started.load(Ordering::Acquire) {
+                if let Some(d) = inbox.buf.pop_front() {
+                    let last = inbox.buf.is_empty();
+                    drop(inbox);
+                    shared.post_lazy(Request::Consumed { consumer: self.state.id, tag: d.tag, hold })?;
+                    if last {
+                        // The buffer ran dry: the credits must reach the server now.
+                        shared.flush_lazy();
+                    }
+                    return Ok(Some(Delivery::new(Arc::new(d.message), d.delivery_count)));
+                }
+                if self.state.prefetch == 0 && !inbox.pulled {
+                    inbox.pulled = true;
+                    shared.post(Request::Pull { consumer: self.state.id })?;
+                }
+            }
+            inbox = match deadline {
+                None => self.state.cond.wait(inbox).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Ok(None);
+                    }
+                    self.state.cond.wait_timeout(inbox, deadline - now).unwrap_or_else(|p| p.into_inner()).0
+                }
+            };
+        }
+    }
+
+    /// `receiveNoWait`: gives the server one round trip to push a message, since
+    /// "ready now" is known only there.
+    pub fn receive_no_wait(&self) -> Result<Option<Delivery>> {
+        {
+            let inbox = lock(&self.state.inbox);
+            if !inbox.buf.is_empty() || self.state.prefetch > 0 {
+                drop(inbox);
+                return self.receive(Some(Instant::now()));
+            }
+        }
+        self.receive(Some(Instant::now() + Duration::from_millis(20)))
+    }
+
+    pub fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        {
+            let mut inbox = lock(&self.state.inbox);
+            inbox.closed = true;
+            inbox.buf.clear();
+        }
+        self.state.wake();
+        let shared = &self.session.shared;
+        if shared.check_open().is_ok() && !self.session.closed.load(Ordering::Acquire) {
+            let _ = shared.call(Request::CloseConsumer { consumer: self.state.id }, None);
+        }
+        lock(&shared.consumers).remove(&self.state.id);
+    }
+}
+
+/// A remote queue browser: fetches the server's snapshot a page at a time.
+pub(crate) struct RemoteBrowser {
+    shared: Arc<Shared>,
+    id: u64,
+    page: VecDeque<Delivery>,
+    done: bool,
+}
+
+const BROWSE_PAGE: u32 = 256;
+
+impl RemoteBrowser {
+    pub fn next(&mut self) -> Option<Delivery> {
+        if self.page.is_empty() && !self.done {
+            match self.shared.call(Request::BrowseNext { browser: self.id, max: BROWSE_PAGE }, None) {
+                Ok(Reply::Browsed(messages)) => {
+                    self.done = messages.len() < BROWSE_PAGE as usize;
+                    self.page = messages.into_iter().map(|(count, m)| Delivery::new(Arc::new(m), count)).collect();
+                }
+                Ok(other) => {
+                    tracing::warn!(reply = ?other, "unexpected reply while browsing");
+                    self.done = true;
+                }
+                Err(e) => {
+                    tracing::warn!(cause = %e, "browsing failed");
+                    self.done = true;
+                }
+            }
+        }
+        self.page.pop_front()
+    }
+}
+
+impl Drop for RemoteBrowser {
+    fn drop(&mut self) {
+        let _ = self.shared.post(Request::CloseBrowser { browser: self.id });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse() {
+        let u = parse_url("tcp://127.0.0.1:7171?user=al%20ice&password=p%3Dw").unwrap();
+        assert_eq!(u.address, "127.0.0.1:7171");
+        assert_eq!(u.user.as_deref(), Some("al ice"));
+        assert_eq!(u.password.as_deref(), Some("p=w"));
+        assert!(parse_url("tcp://localhost").is_err());
+        assert!(parse_url("tcp://h:1?color=red").is_err());
+        assert!(parse_url("tcp://h:1?user=%zz").is_err());
+    }
+}

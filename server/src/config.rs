@@ -1,0 +1,186 @@
+//! `herald serve --config FILE`: the TOML configuration, and the settings built from it.
+//!
+//! Every section is optional; `docs/server.md` is the reference.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The data directory (default `./herald-data`).
+    pub data: Option<PathBuf>,
+    #[serde(default, rename = "listener")]
+    pub listeners: Vec<ListenerConfig>,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub redelivery: Redelivery,
+    #[serde(default, rename = "user")]
+    pub users: Vec<UserConfig>,
+    #[serde(default, rename = "permission")]
+    pub permissions: Vec<PermissionConfig>,
+    #[serde(default, rename = "binding")]
+    pub bindings: Vec<BindingConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerConfig {
+    pub address: SocketAddr,
+    /// PEM certificate chain; with `tls_key`, the listener speaks TLS.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+}
+
+/// Limits; each has a safe default.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// The largest frame (and so message) a client may send, in bytes.
+    pub max_frame_bytes: u32,
+    pub max_connections: usize,
+    pub max_consumers_per_connection: usize,
+    /// A connection that sends nothing (not even a heartbeat) this long is closed.
+    pub idle_timeout_ms: u64,
+    /// How often the server sends a heartbeat on an otherwise quiet connection.
+    pub heartbeat_ms: u32,
+    /// How long a new connection has to complete its handshake.
+    pub handshake_timeout_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_frame_bytes: herald_core::wire::DEFAULT_MAX_FRAME,
+            max_connections: 10_000,
+            max_consumers_per_connection: 1_000,
+            idle_timeout_ms: 60_000,
+            heartbeat_ms: 10_000,
+            handshake_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl Limits {
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms.max(1))
+    }
+
+    pub fn handshake_timeout(&self) -> Duration {
+        Duration::from_millis(self.handshake_timeout_ms.max(1))
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Redelivery {
+    /// Deliveries without an acknowledgement after which a message is dead-lettered.
+    pub max_deliveries: u32,
+    pub dead_letter_queue: String,
+    /// Where expired messages go; unset drops them.
+    pub expiry_queue: Option<String>,
+}
+
+impl Default for Redelivery {
+    fn default() -> Redelivery {
+        Redelivery { max_deliveries: 10, dead_letter_queue: "DLQ".into(), expiry_queue: None }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub name: String,
+    /// An argon2 PHC string, as `herald passwd` prints.
+    pub password_hash: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionConfig {
+    /// User names; `"*"` is every authenticated user.
+    pub users: Vec<String>,
+    /// Destination name patterns: `*` matches any run of characters, `?` one. A
+    /// `queue://` or `topic://` prefix limits the pattern to that kind.
+    pub destinations: Vec<String>,
+    /// Any of `send`, `consume`, `browse`, `create`, `admin`.
+    pub allow: Vec<String>,
+}
+
+/// A queue bound to a topic: it receives a copy of every matching message published to
+/// the topic.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingConfig {
+    pub topic: String,
+    pub queue: String,
+    pub selector: Option<String>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        for l in &config.listeners {
+            if l.tls_cert.is_some() != l.tls_key.is_some() {
+                return Err(format!("listener {}: tls_cert and tls_key go together", l.address));
+            }
+        }
+        for p in &config.permissions {
+            for a in &p.allow {
+                if crate::auth::Permission::parse(a).is_none() {
+                    return Err(format!(
+                        "unknown permission \"{a}\" (expected send, consume, browse, create or admin)"
+                    ));
+                }
+            }
+        }
+        for u in &config.users {
+            argon2::PasswordHash::new(&u.password_hash)
+                .map_err(|e| format!("user {}: the password hash is not an argon2 PHC string: {e}", u.name))?;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example in docs/server.md parses, so the reference stays true.
+    #[test]
+    fn the_documented_example_parses() {
+        let doc = include_str!("../../docs/server.md");
+        let start = doc.find("```toml\n").expect("a TOML example") + "```toml\n".len();
+        let end = start + doc[start..].find("```").unwrap();
+        let hash = crate::auth::hash_password("x").unwrap();
+        let text = doc[start..end].replace("$argon2id$v=19$m=19456,t=2,p=1$....", &hash);
+        let config = Config::parse(&text).unwrap();
+        assert_eq!(config.listeners.len(), 2);
+        assert!(config.listeners[1].tls_cert.is_some());
+        assert_eq!(config.limits.max_consumers_per_connection, 1000);
+        assert_eq!(config.redelivery.expiry_queue.as_deref(), Some("ExpiryQueue"));
+        assert_eq!(config.users.len(), 2);
+        assert_eq!(config.permissions[1].allow, ["browse", "admin"]);
+        assert_eq!(config.bindings[0].selector.as_deref(), Some("severity >= 3"));
+    }
+
+    #[test]
+    fn mistakes_are_reported() {
+        assert!(Config::parse("[limits]\nmax_conections = 1\n").unwrap_err().contains("max_conections"));
+        assert!(Config::parse("[[permission]]\nusers=[\"a\"]\ndestinations=[\"*\"]\nallow=[\"write\"]\n")
+            .unwrap_err()
+            .contains("write"));
+        assert!(Config::parse("[[user]]\nname=\"a\"\npassword_hash=\"plain\"\n").unwrap_err().contains("argon2"));
+        assert!(Config::parse("[[listener]]\naddress=\"127.0.0.1:1\"\ntls_cert=\"c.pem\"\n").is_err());
+    }
+}

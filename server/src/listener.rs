@@ -1,0 +1,277 @@
+//! Accepting connections: the connection limit, TLS, the handshake, and one task per
+//! client that reads requests and pushes deliveries.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_core::wire::{self, Frame, FrameType, Reply, ReplyFrame, RequestFrame, WireError, Welcome};
+use herald_core::{Broker, Error, ErrorKind};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::time::{timeout, Instant};
+use tokio_rustls::TlsAcceptor;
+
+use crate::auth::Auth;
+use crate::config::Limits;
+use crate::connection::{Connection, ReadError};
+use crate::request::Handler;
+use crate::shutdown::Shutdown;
+
+/// What every connection of a server shares.
+pub struct Context {
+    pub broker: Broker,
+    pub auth: Arc<Auth>,
+    pub limits: Limits,
+    /// One permit per open connection.
+    pub permits: Arc<Semaphore>,
+    /// Whether broker calls may block on the journal (then they leave the async threads).
+    pub durable: bool,
+}
+
+/// Accepts connections on `listener` until shutdown.
+pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, ctx: Arc<Context>, mut shutdown: Shutdown) {
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.recv() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(cause = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let permit = match ctx.permits.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                tracing::warn!(%peer, limit = ctx.limits.max_connections, "connection refused: too many connections");
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    let mut conn = Connection::new(stream, ctx.limits.max_frame_bytes);
+                    // Read the client's Hello first, so closing does not reset the
+                    // connection before the client reads why.
+                    let _ = timeout(Duration::from_secs(1), conn.read_frame()).await;
+                    let e = Error::new(
+                        ErrorKind::ResourceAllocation,
+                        format!("the server has reached its limit of {} connections", ctx.limits.max_connections),
+                    );
+                    conn.queue(FrameType::Error, &WireError::from(&e));
+                    let _ = timeout(Duration::from_secs(1), conn.shutdown()).await;
+                });
+                continue;
+            }
+        };
+        let ctx = ctx.clone();
+        let tls = tls.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            match tls {
+                None => run_client(stream, peer, ctx, shutdown).await,
+                Some(acceptor) => match timeout(ctx.limits.handshake_timeout(), acceptor.accept(stream)).await {
+                    Ok(Ok(tls_stream)) => run_client(tls_stream, peer, ctx, shutdown).await,
+                    Ok(Err(e)) => tracing::info!(%peer, cause = %e, "TLS handshake failed"),
+                    Err(_) => tracing::info!(%peer, "TLS handshake timed out"),
+                },
+            }
+            drop(permit);
+        });
+    }
+}
+
+fn protocol_error(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Io, format!("protocol error: {}", message.into()))
+}
+
+fn read_error(e: &ReadError) -> Error {
+    match e {
+        ReadError::Frame(f) => Error::from(f.clone()),
+        other => protocol_error(other.to_string()),
+    }
+}
+
+/// Sends a fatal error frame and closes.
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(conn: &mut Connection<S>, peer: SocketAddr, error: &Error) {
+    tracing::info!(%peer, cause = %error, "closing connection");
+    conn.queue(FrameType::Error, &WireError::from(error));
+    let _ = timeout(Duration::from_secs(1), conn.shutdown()).await;
+}
+
+/// Runs a blocking broker call: off the async threads when it may touch the journal.
+fn blocking<T>(durable: bool, f: impl FnOnce() -> T) -> T {
+    if durable && tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
+
+async fn run_client<S: AsyncRead + AsyncWrite + Unpin + Send>(stream: S, peer: SocketAddr, ctx: Arc<Context>, shutdown: Shutdown) {
+    let mut conn = Connection::new(stream, ctx.limits.max_frame_bytes);
+    // The handshake: a Hello, in time, with our version and good credentials.
+    let hello = match timeout(ctx.limits.handshake_timeout(), conn.read_frame()).await {
+        Err(_) => return refuse(&mut conn, peer, &protocol_error("no handshake in time")).await,
+        Ok(Ok(None)) => return,
+        Ok(Err(e)) => return refuse(&mut conn, peer, &read_error(&e)).await,
+        Ok(Ok(Some(Frame::Hello(hello)))) => hello,
+        Ok(Ok(Some(other))) => {
+            let e = protocol_error(format!("expected a Hello frame first, got {:?}", other.frame_type()));
+            return refuse(&mut conn, peer, &e).await;
+        }
+    };
+    if hello.version != wire::PROTOCOL_VERSION {
+        let e = protocol_error(format!(
+            "protocol version {} is not supported; this server speaks version {}",
+            hello.version,
+            wire::PROTOCOL_VERSION
+        ));
+        return refuse(&mut conn, peer, &e).await;
+    }
+    let auth = ctx.auth.clone();
+    let (user, password) = (hello.user.clone(), hello.password.clone());
+    let access = tokio::task::spawn_blocking(move || auth.authenticate(user.as_deref(), password.as_deref(), peer)).await;
+    let access = match access {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => {
+            tracing::warn!(%peer, user = hello.user.as_deref().unwrap_or(""), "authentication failed");
+            return refuse(&mut conn, peer, &e).await;
+        }
+        Err(e) => return refuse(&mut conn, peer, &Error::new(ErrorKind::Internal, e.to_string())).await,
+    };
+    let mut handler = match Handler::new(&ctx.broker, access, ctx.limits.clone()) {
+        Ok(h) => h,
+        Err(e) => return refuse(&mut conn, peer, &e).await,
+    };
+    let welcome = Welcome {
+        version: wire::PROTOCOL_VERSION,
+        connection_id: handler.connection.id(),
+        heartbeat_ms: ctx.limits.heartbeat_ms,
+        max_frame: ctx.limits.max_frame_bytes,
+    };
+    conn.queue(FrameType::Welcome, &welcome);
+    if conn.flush().await.is_err() {
+        return;
+    }
+    tracing::debug!(%peer, user = handler.user().unwrap_or("(anonymous)"), id = welcome.connection_id, "client connected");
+    let result = client_loop(&mut conn, &mut handler, &ctx, shutdown, peer).await;
+    if let Err(e) = &result {
+        refuse(&mut conn, peer, e).await;
+    } else {
+        conn.shutdown().await;
+    }
+    // Returns what the client left unacknowledged and deletes its temporaries.
+    blocking(ctx.durable, move || drop(handler));
+    tracing::debug!(%peer, "client disconnected");
+}
+
+/// Serves a connected client until it leaves (`Ok`), breaks the protocol or goes silent
+/// (`Err`: sent to it as a fatal error), or the server stops.
+async fn client_loop<S: AsyncRead + AsyncWrite + Unpin + Send>(
+    conn: &mut Connection<S>,
+    handler: &mut Handler,
+    ctx: &Context,
+    mut shutdown: Shutdown,
+    peer: SocketAddr,
+) -> Result<(), Error> {
+    let idle = ctx.limits.idle_timeout();
+    let heartbeat = Duration::from_millis(u64::from(ctx.limits.heartbeat_ms.max(1)));
+    let mut last_read = Instant::now();
+    let mut last_write = Instant::now();
+    let signal = handler.signal.clone();
+    loop {
+        let next_heartbeat = last_write + heartbeat;
+        let mut closing = false;
+        tokio::select! {
+            biased;
+            _ = shutdown.recv() => {
+                return Err(Error::new(ErrorKind::Io, "the server is shutting down"));
+            }
+            frame = conn.read_frame() => {
+                last_read = Instant::now();
+                let mut frame = match frame {
+                    Ok(None) => return Ok(()),
+                    Err(ReadError::Io(e)) => {
+                        tracing::debug!(%peer, cause = %e, "read failed");
+                        return Ok(());
+                    }
+                    Err(e) => return Err(read_error(&e)),
+                    Ok(Some(frame)) => frame,
+                };
+                // Handle what else is already buffered before pushing and writing, so a
+                // burst of small frames costs one write.
+                for _ in 0..1024 {
+                    closing = handle_frame(frame, conn, handler, ctx, peer)?;
+                    if closing {
+                        break;
+                    }
+                    match conn.buffered_frame() {
+                        Ok(Some(next)) => frame = next,
+                        Ok(None) => break,
+                        Err(e) => return Err(read_error(&e)),
+                    }
+                }
+            }
+            _ = signal.notify.notified() => {}
+            _ = tokio::time::sleep_until(next_heartbeat) => {
+                conn.queue_frame(&Frame::Heartbeat);
+            }
+            _ = tokio::time::sleep_until(last_read + idle) => {
+                return Err(Error::new(ErrorKind::Io, format!("no frame from the client for {} ms; closing", idle.as_millis())));
+            }
+        }
+        // Push to the consumers that have something, within their credit.
+        let mut again = Vec::new();
+        for id in signal.take() {
+            if let Some(c) = handler.consumers.get_mut(&id) {
+                if blocking(ctx.durable, || c.push(conn)) {
+                    again.push(id);
+                }
+            }
+        }
+        for id in again {
+            signal.mark(id);
+        }
+        if conn.has_output() {
+            if let Err(e) = conn.flush().await {
+                tracing::debug!(%peer, cause = %e, "write failed");
+                return Ok(());
+            }
+            last_write = Instant::now();
+        }
+        if closing {
+            return Ok(());
+        }
+    }
+}
+
+/// Carries out one frame from a connected client. Returns true when the client asked to
+/// close.
+fn handle_frame<S: AsyncRead + AsyncWrite + Unpin + Send>(
+    frame: Frame,
+    conn: &mut Connection<S>,
+    handler: &mut Handler,
+    ctx: &Context,
+    peer: SocketAddr,
+) -> Result<bool, Error> {
+    match frame {
+        Frame::Heartbeat => Ok(false),
+        Frame::Request(RequestFrame { id, request }) => {
+            let closing = matches!(request, herald_core::wire::Request::Close);
+            let result = blocking(ctx.durable, || handler.handle(request));
+            if let Err(e) = &result {
+                tracing::debug!(%peer, id, cause = %e, "request failed");
+            }
+            if id != wire::NO_REPLY || result.is_err() {
+                let result: Result<Reply, WireError> = result.map_err(WireError::from);
+                conn.queue(FrameType::Reply, &ReplyFrame { id, result });
+            }
+            Ok(closing)
+        }
+        other => Err(protocol_error(format!("a client may not send a {:?} frame", other.frame_type()))),
+    }
+}

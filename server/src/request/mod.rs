@@ -1,0 +1,246 @@
+//! What one client connection may ask, carried out on its broker-side connection.
+//!
+//! Each client connection owns a local [`herald_core::client::Connection`] to the
+//! broker; its sessions, consumers and browsers mirror the client's under the IDs the
+//! client chose. Dropping the handler closes that connection, which returns everything
+//! unacknowledged and deletes the temporary destinations.
+
+mod consume;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use herald_core::client::{AckMode, Browser, ConnectOptions, Connection, Session};
+use herald_core::wire::{Reply, Request, StatLine};
+use herald_core::{Broker, Destination, Error, ErrorKind, Result};
+use tokio::sync::Notify;
+
+use crate::auth::{Access, Permission};
+use crate::config::Limits;
+
+pub use consume::RemoteConsumer;
+
+/// Consumers with something to push, as their wake-up hooks report them.
+#[derive(Default)]
+pub struct Signal {
+    pub dirty: Mutex<Vec<u64>>,
+    pub notify: Notify,
+}
+
+impl Signal {
+    pub fn mark(&self, consumer: u64) {
+        self.dirty.lock().unwrap_or_else(|p| p.into_inner()).push(consumer);
+        self.notify.notify_one();
+    }
+
+    pub fn take(&self) -> Vec<u64> {
+        std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// The broker side of one client connection.
+pub struct Handler {
+    pub connection: Connection,
+    access: Access,
+    limits: Limits,
+    sessions: HashMap<u64, Session>,
+    pub consumers: HashMap<u64, RemoteConsumer>,
+    browsers: HashMap<u64, Browser>,
+    pub signal: Arc<Signal>,
+}
+
+fn unknown(what: &str, id: u64) -> Error {
+    Error::new(ErrorKind::IllegalState, format!("there is no {what} {id} on this connection"))
+}
+
+impl Handler {
+    pub fn new(broker: &Broker, access: Access, limits: Limits) -> Result<Handler> {
+        let connection = Connection::to_broker(broker, &ConnectOptions::default())?;
+        Ok(Handler {
+            connection,
+            access,
+            limits,
+            sessions: HashMap::new(),
+            consumers: HashMap::new(),
+            browsers: HashMap::new(),
+            signal: Arc::default(),
+        })
+    }
+
+    pub fn user(&self) -> Option<&str> {
+        self.access.user()
+    }
+
+    fn session(&self, id: u64) -> Result<&Session> {
+        self.sessions.get(&id).ok_or_else(|| unknown("session", id))
+    }
+
+    /// Carries out one request. Consumers that may now push are marked in `signal`.
+    pub fn handle(&mut self, request: Request) -> Result<Reply> {
+        match request {
+            Request::Start => {
+                self.connection.start()?;
+                for id in self.consumers.keys() {
+                    self.signal.mark(*id);
+                }
+            }
+            Request::Stop => self.connection.stop()?,
+            Request::SetClientId { client_id } => self.connection.set_client_id(&client_id)?,
+            Request::CreateSession { session, mode } => {
+                if self.sessions.contains_key(&session) {
+                    return Err(Error::new(ErrorKind::IllegalState, format!("session {session} already exists")));
+                }
+                let s = self.connection.create_session(AckMode::from_jms(mode)?)?;
+                self.sessions.insert(session, s);
+            }
+            Request::CloseSession { session } => {
+                let s = self.sessions.remove(&session).ok_or_else(|| unknown("session", session))?;
+                self.consumers.retain(|_, c| c.session != session);
+                s.close();
+            }
+            Request::CreateConsumer { session, consumer, destination, selector, no_local, subscription, prefetch } => {
+                if self.consumers.contains_key(&consumer) {
+                    return Err(Error::new(ErrorKind::IllegalState, format!("consumer {consumer} already exists")));
+                }
+                if self.consumers.len() >= self.limits.max_consumers_per_connection {
+                    return Err(Error::new(
+                        ErrorKind::ResourceAllocation,
+                        format!(
+                            "this connection already has {} consumers, the server's limit",
+                            self.limits.max_consumers_per_connection
+                        ),
+                    ));
+                }
+                self.access.check(Permission::Consume, Some(&destination))?;
+                if subscription.as_ref().is_some_and(|s| s.durable) {
+                    self.access.check(Permission::Create, Some(&destination))?;
+                }
+                let s = self.session(session)?;
+                let c = RemoteConsumer::create(
+                    s,
+                    session,
+                    consumer,
+                    &destination,
+                    selector,
+                    no_local,
+                    subscription,
+                    prefetch,
+                    &self.signal,
+                )?;
+                self.consumers.insert(consumer, c);
+                self.signal.mark(consumer);
+            }
+            Request::CloseConsumer { consumer } => {
+                let c = self.consumers.remove(&consumer).ok_or_else(|| unknown("consumer", consumer))?;
+                c.consumer.close();
+            }
+            Request::Pull { consumer } => {
+                let c = self.consumers.get_mut(&consumer).ok_or_else(|| unknown("consumer", consumer))?;
+                c.credit = 1;
+                self.signal.mark(consumer);
+            }
+            Request::Consumed { consumer, tag, hold } => {
+                let c = self.consumers.get_mut(&consumer).ok_or_else(|| unknown("consumer", consumer))?;
+                if c.prefetch > 0 {
+                    c.credit = c.credit.saturating_add(1).min(c.prefetch);
+                    self.signal.mark(consumer);
+                }
+                c.consumer.consumed(tag, hold)?;
+            }
+            Request::Send { session, destination, message } => {
+                self.access.check(Permission::Send, Some(&destination))?;
+                self.session(session)?.send_prepared(destination, message)?;
+            }
+            Request::CreateBrowser { session, browser, queue, selector } => {
+                if self.browsers.contains_key(&browser) {
+                    return Err(Error::new(ErrorKind::IllegalState, format!("browser {browser} already exists")));
+                }
+                self.access.check(Permission::Browse, Some(&queue))?;
+                let b = self.session(session)?.create_browser(&queue, selector.as_deref())?;
+                self.browsers.insert(browser, b);
+            }
+            Request::BrowseNext { browser, max } => {
+                let b = self.browsers.get_mut(&browser).ok_or_else(|| unknown("browser", browser))?;
+                let page: Vec<_> =
+                    b.by_ref().take(max.clamp(1, 4096) as usize).map(|d| (d.delivery_count(), d.into_message())).collect();
+                return Ok(Reply::Browsed(page));
+            }
+            Request::CloseBrowser { browser } => {
+                self.browsers.remove(&browser);
+            }
+            Request::Acknowledge { session } => self.session(session)?.acknowledge()?,
+            Request::AcknowledgeHeld { session } => self.session(session)?.acknowledge_held()?,
+            Request::Commit { session } => self.session(session)?.commit()?,
+            Request::Rollback { session } => {
+                self.session(session)?.rollback()?;
+                self.refill(session);
+            }
+            Request::Recover { session } => {
+                self.session(session)?.recover()?;
+                self.refill(session);
+            }
+            Request::Unsubscribe { session, name } => {
+                self.access.check(Permission::Create, None)?;
+                self.session(session)?.unsubscribe(&name)?;
+            }
+            Request::CreateTemporary { kind } => {
+                let dest = match kind {
+                    herald_core::DestinationKind::TemporaryQueue => self.connection.create_temporary_queue()?,
+                    herald_core::DestinationKind::TemporaryTopic => self.connection.create_temporary_topic()?,
+                    other => {
+                        return Err(Error::new(
+                            ErrorKind::InvalidArgument,
+                            format!("{other:?} is not a temporary destination kind"),
+                        ))
+                    }
+                };
+                return Ok(Reply::Destination(dest));
+            }
+            Request::DeleteTemporary { destination } => self.connection.delete_temporary(&destination)?,
+            Request::Stats => {
+                self.access.check(Permission::Admin, None)?;
+                let lines = self
+                    .connection
+                    .stats()?
+                    .into_iter()
+                    .map(|s| StatLine {
+                        store: s.store,
+                        destination: s.destination,
+                        depth: s.depth as u64,
+                        consumers: s.consumers as u64,
+                        enqueued: s.enqueued,
+                        acknowledged: s.acknowledged,
+                    })
+                    .collect();
+                return Ok(Reply::Stats(lines));
+            }
+            Request::Close => {
+                // Before the reply: once the client hears back, its temporaries are gone
+                // and what it left unacknowledged is back on its queues.
+                self.consumers.clear();
+                self.browsers.clear();
+                self.sessions.clear();
+                self.connection.close();
+            }
+        }
+        Ok(Reply::Done)
+    }
+
+    /// After recover or rollback the client emptied its buffers: its consumers get their
+    /// full credit back.
+    fn refill(&mut self, session: u64) {
+        for (id, c) in self.consumers.iter_mut().filter(|(_, c)| c.session == session) {
+            c.credit = c.prefetch;
+            self.signal.mark(*id);
+        }
+    }
+}
+
+/// Where a destination name in a request came from, for logs.
+pub fn describe(request: &Request) -> Option<&Destination> {
+    match request {
+        Request::CreateConsumer { destination, .. } | Request::Send { destination, .. } => Some(destination),
+        Request::CreateBrowser { queue, .. } => Some(queue),
+        _ => None,
+    }
+}

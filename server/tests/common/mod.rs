@@ -1,0 +1,228 @@
+//! Starting servers for the tests: the real `herald` binary on a free loopback port, or
+//! the server in this process.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use herald_core::client::{ConnectOptions, Connection};
+use herald_core::wire::{self, Frame, FrameType, Hello};
+use herald_core::Broker;
+use herald_server::config::Limits;
+use herald_server::Settings;
+
+pub const HERALD: &str = env!("CARGO_BIN_EXE_herald");
+
+/// A fresh directory under the target directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("herald-test-{tag}-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `herald serve` child process, killed on drop.
+pub struct ServerProcess {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub data: TempDir,
+}
+
+impl ServerProcess {
+    /// Starts `herald serve` with `config` (TOML, may be empty) on a free port.
+    pub fn start(config: &str) -> ServerProcess {
+        let data = TempDir::new("server");
+        Self::start_in(config, data)
+    }
+
+    pub fn start_in(config: &str, data: TempDir) -> ServerProcess {
+        let port = free_port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let config_path = data.0.join("herald.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let child = Command::new(HERALD)
+            .args(["serve", "--listen", &addr.to_string(), "--data"])
+            .arg(data.0.join("data"))
+            .arg("--config")
+            .arg(&config_path)
+            .env("RUST_LOG", std::env::var("HERALD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("herald starts");
+        let server = ServerProcess { child, addr, data };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if TcpStream::connect(self.addr).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("herald did not start listening on {}", self.addr);
+    }
+
+    pub fn url(&self) -> String {
+        format!("tcp://{}", self.addr)
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A server running in this process on 127.0.0.1:0; stops on drop.
+pub struct InProcess {
+    pub addr: SocketAddr,
+    pub broker: Broker,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl InProcess {
+    pub fn start() -> InProcess {
+        Self::with(Settings::default())
+    }
+
+    pub fn with_limits(limits: Limits) -> InProcess {
+        Self::with(Settings { limits, ..Settings::default() })
+    }
+
+    pub fn with(settings: Settings) -> InProcess {
+        let broker = Broker::in_memory();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let b = broker.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                herald_server::run_with(vec![(listener, None)], b, settings, async move {
+                    let _ = stop_rx.await;
+                })
+                .await;
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        InProcess { addr, broker, stop: Some(stop_tx), thread: Some(thread) }
+    }
+
+    pub fn url(&self) -> String {
+        format!("tcp://{}", self.addr)
+    }
+
+    pub fn connect(&self) -> Connection {
+        Connection::open(&self.url(), &ConnectOptions::default()).unwrap()
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A raw socket speaking frames, for tests that misbehave on purpose.
+pub struct Raw {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Raw {
+    pub fn connect(addr: SocketAddr) -> Raw {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Raw { stream, buf: Vec::new() }
+    }
+
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    pub fn send(&mut self, frame: &Frame) {
+        self.send_bytes(&frame.encode());
+    }
+
+    pub fn hello(&mut self) -> wire::Welcome {
+        self.send(&Frame::Hello(Hello { version: wire::PROTOCOL_VERSION, user: None, password: None, heartbeat_ms: 0 }));
+        match self.next() {
+            Some(Frame::Welcome(w)) => w,
+            other => panic!("expected a Welcome, got {other:?}"),
+        }
+    }
+
+    /// The next frame, or `None` once the server closed the connection.
+    pub fn next(&mut self) -> Option<Frame> {
+        loop {
+            if let Some((frame, used)) = Frame::parse(&self.buf, u32::MAX).expect("the server sends valid frames") {
+                self.buf.drain(..used);
+                return Some(frame);
+            }
+            let mut chunk = [0u8; 64 * 1024];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return None,
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+    }
+
+    /// Expects a fatal error frame and then the end of the stream; returns the error.
+    pub fn expect_error_and_close(&mut self) -> herald_core::Error {
+        let error = loop {
+            match self.next() {
+                Some(Frame::Error(e)) => break herald_core::Error::from(e),
+                Some(Frame::Heartbeat) => continue,
+                other => panic!("expected an Error frame, got {other:?}"),
+            }
+        };
+        assert_eq!(self.next(), None, "the server closes the connection after an error frame");
+        error
+    }
+}
+
+/// Frame type byte values for hand-made frames.
+pub fn raw_frame(frame_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = ((body.len() + 1) as u32).to_be_bytes().to_vec();
+    out.push(frame_type);
+    out.extend_from_slice(body);
+    out
+}
+
+pub const REQUEST: u8 = FrameType::Request as u8;
