@@ -256,6 +256,8 @@ public final class Interop {
             byte[] small = new byte[8];
             checkEquals(st.readBytes(small), 3, "stream bytes length");
             check(Arrays.equals(Arrays.copyOf(small, 3), SMALL_BYTES), "stream bytes: " + describe(small));
+            // JMS: a byte[] element is complete once readBytes returns -1.
+            checkEquals(st.readBytes(small), -1, "stream bytes end");
             boolean ended = false;
             try {
                 st.readBoolean();
