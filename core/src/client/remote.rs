@@ -162,6 +162,9 @@ struct Shared {
     next_id: AtomicU64,
     started: AtomicBool,
     closed: AtomicBool,
+    /// Set before the Close request goes out: the server hangs up after replying, and
+    /// the reader may see that before `close` returns; it is a close, not a failure.
+    closing: AtomicBool,
     /// Why the connection broke, once it has.
     failure: Mutex<Option<Error>>,
     /// A fire-and-forget request failed; reported by the next call that can.
@@ -366,7 +369,8 @@ fn reader(shared: Arc<Shared>, mut stream: TcpStream) {
         match read_frame(&mut stream, &mut buf, u32::MAX >> 1).and_then(|f| shared.dispatch(f)) {
             Ok(()) => {}
             Err(e) => {
-                let e = if shared.closed.load(Ordering::Acquire) { Error::closed("connection") } else { e };
+                let closing = shared.closed.load(Ordering::Acquire) || shared.closing.load(Ordering::Acquire);
+                let e = if closing { Error::closed("connection") } else { e };
                 shared.fail(e);
                 return;
             }
@@ -484,6 +488,7 @@ impl RemoteConnection {
             next_id: AtomicU64::new(1),
             started: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
             failure: Mutex::new(None),
             async_error: Mutex::new(None),
             stream: stream.try_clone().map_err(|e| io_error("socket setup", e))?,
@@ -609,6 +614,7 @@ impl RemoteConnection {
         if self.closing.swap(true, Ordering::AcqRel) {
             return;
         }
+        self.shared.closing.store(true, Ordering::Release);
         if lock(&self.shared.failure).is_none() {
             // Everything sent before is carried out first. The server returns whatever is
             // unacknowledged and deletes the temporary destinations when the connection
