@@ -177,6 +177,12 @@ impl SessionCore {
             }
         };
         entry.deliveries += 1;
+        // Recorded as it leaves for the client, not when the client reports it consumed:
+        // that report travels lazily, and a server killed meanwhile must still flag the
+        // message redelivered. A message pushed but never handed to the application is
+        // flagged too after a crash, which JMSRedelivered's "likely, not guaranteed"
+        // allows.
+        self.broker().record_delivery(&consumer.queue, &entry);
         let delivery = Delivery::new(message, entry.deliveries);
         let tag = self.broker().next_id();
         let mut state = lock(&self.state);
@@ -207,7 +213,6 @@ impl SessionCore {
         match self.mode {
             AckMode::Auto | AckMode::DupsOk if !hold => self.broker().acknowledge(&f.queue, f.entry),
             _ => {
-                self.broker().record_delivery(&f.queue, &f.entry);
                 lock(&self.state).unacked.push((f.queue, f.entry));
                 Ok(())
             }

@@ -65,8 +65,24 @@ final class BrokerTarget implements AutoCloseable {
 
     /** A new {@code herald serve} with {@code configToml} (null: none) as its configuration file. */
     static BrokerTarget serve(String configToml) throws IOException, InterruptedException {
+        requireHerald();
+        return serveIn(Files.createTempDirectory("herald-test-"), configToml);
+    }
+
+    /**
+     * Kills this server at once (as a crash would) and starts another on the same data
+     * directory and a new port; the caller closes the new one, which deletes the directory.
+     */
+    BrokerTarget crashAndRestart() throws IOException, InterruptedException {
+        if (server == null) throw new IllegalStateException("an embedded broker cannot be restarted");
+        kill();
+        String config = Files.exists(dir.resolve("herald.toml"))
+                ? new String(Files.readAllBytes(dir.resolve("herald.toml")), StandardCharsets.UTF_8) : null;
+        return serveIn(dir, config);
+    }
+
+    private static BrokerTarget serveIn(Path dir, String configToml) throws IOException, InterruptedException {
         File bin = requireHerald();
-        Path dir = Files.createTempDirectory("herald-test-");
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -79,7 +95,7 @@ final class BrokerTarget implements AutoCloseable {
             cmd.add("--config");
             cmd.add(config.toString());
         }
-        File log = dir.resolve("serve.log").toFile();
+        File log = dir.resolve("serve-" + port + ".log").toFile();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
         BrokerTarget target = new BrokerTarget("tcp://127.0.0.1:" + port, p, dir, port);
         long deadline = System.currentTimeMillis() + 15000;
