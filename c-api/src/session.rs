@@ -78,6 +78,16 @@ pub extern "C" fn herald_session_create_producer(
     })
 }
 
+/// The options of a consumer on the named subscription `name`.
+fn on_subscription(name: &str, selector: Option<&str>, no_local: bool, durable: bool, shared: bool) -> ConsumerOptions {
+    ConsumerOptions {
+        selector: selector.map(str::to_owned),
+        no_local,
+        subscription: Some(SubscriptionOptions { name: name.to_owned(), durable, shared }),
+        ..Default::default()
+    }
+}
+
 fn create_consumer(
     session: &Session,
     dest: &herald_core::Destination,
@@ -135,16 +145,7 @@ pub extern "C" fn herald_session_create_durable_consumer(
         let name = try_str!(name);
         let selector = opt_str!(selector);
         let out = try_out!(consumer_out);
-        let options = ConsumerOptions {
-            selector: selector.map(str::to_owned),
-            no_local,
-            subscription: Some(SubscriptionOptions {
-                name: name.to_owned(),
-                durable: true,
-                shared: false,
-            }),
-            ..Default::default()
-        };
+        let options = on_subscription(name, selector, no_local, true, false);
         create_consumer(session, topic, options, out)
     })
 }
@@ -166,15 +167,7 @@ pub extern "C" fn herald_session_create_shared_consumer(
         let name = try_str!(name);
         let selector = opt_str!(selector);
         let out = try_out!(consumer_out);
-        let options = ConsumerOptions {
-            selector: selector.map(str::to_owned),
-            subscription: Some(SubscriptionOptions {
-                name: name.to_owned(),
-                durable: false,
-                shared: true,
-            }),
-            ..Default::default()
-        };
+        let options = on_subscription(name, selector, false, false, true);
         create_consumer(session, topic, options, out)
     })
 }
@@ -195,15 +188,7 @@ pub extern "C" fn herald_session_create_shared_durable_consumer(
         let name = try_str!(name);
         let selector = opt_str!(selector);
         let out = try_out!(consumer_out);
-        let options = ConsumerOptions {
-            selector: selector.map(str::to_owned),
-            subscription: Some(SubscriptionOptions {
-                name: name.to_owned(),
-                durable: true,
-                shared: true,
-            }),
-            ..Default::default()
-        };
+        let options = on_subscription(name, selector, false, true, true);
         create_consumer(session, topic, options, out)
     })
 }
