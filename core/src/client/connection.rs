@@ -49,17 +49,19 @@ struct LocalConnection {
 
 impl Connection {
     /// Connects to `vm://NAME` (a broker in this process, created on first use) or to a
-    /// server at `tcp://host:port` (credentials as `?user=U&password=P` or in `options`).
+    /// server at `tcp://host:port` (credentials as `?user=U&password=P` or in `options`),
+    /// or over TLS at `tcps://host:port` (`&ca=PATH` names a PEM file of certificates to
+    /// trust; without it the system's trusted roots; needs herald-core's `tls` feature).
     /// `vm://NAME?dataDir=PATH` keeps persistent messages in a SQLite journal in `PATH`
     /// (`&sync=os` trades power-loss durability for speed); without `dataDir` the broker
     /// lives in memory.
     pub fn open(url: &str, options: &ConnectOptions) -> Result<Connection> {
-        if url.starts_with("tcp://") {
+        if url.starts_with("tcp://") || url.starts_with("tcps://") {
             return Ok(Connection { imp: Imp::Remote(RemoteConnection::open(url, options)?) });
         }
         if !url.starts_with("vm://") {
             return Err(Error::invalid_argument(format!(
-                "unsupported URL \"{url}\": expected vm://NAME or tcp://host:port"
+                "unsupported URL \"{url}\": expected vm://NAME, tcp://host:port or tcps://host:port"
             )));
         }
         let broker = VmUrl::parse(url)?.broker()?;

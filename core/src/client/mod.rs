@@ -27,6 +27,8 @@ mod consumer;
 mod producer;
 mod remote;
 mod session;
+#[cfg(feature = "tls")]
+mod tls;
 mod vm;
 
 pub use crate::queue::Wakeup;

@@ -38,15 +38,22 @@ fn io_error(what: &str, e: std::io::Error) -> Error {
     Error::new(ErrorKind::Io, format!("{what}: {e}"))
 }
 
-/// A parsed `tcp://host:port?user=U&password=P` URL.
+/// A parsed `tcp://host:port?user=U&password=P` or `tcps://host:port?ca=PATH&...` URL.
 struct TcpUrl {
     address: String,
     user: Option<String>,
     password: Option<String>,
+    tls: bool,
+    /// `tcps://` only: a PEM file of certificates to trust instead of the system's.
+    ca: Option<std::path::PathBuf>,
 }
 
 fn parse_url(url: &str) -> Result<TcpUrl> {
-    let rest = url.strip_prefix("tcp://").ok_or_else(|| Error::invalid_argument(format!("\"{url}\" is not a tcp:// URL")))?;
+    let (rest, tls) = match (url.strip_prefix("tcp://"), url.strip_prefix("tcps://")) {
+        (Some(rest), _) => (rest, false),
+        (None, Some(rest)) => (rest, true),
+        (None, None) => return Err(Error::invalid_argument(format!("\"{url}\" is not a tcp:// or tcps:// URL"))),
+    };
     let (address, query) = match rest.split_once('?') {
         Some((a, q)) => (a, Some(q)),
         None => (rest, None),
@@ -55,13 +62,17 @@ fn parse_url(url: &str) -> Result<TcpUrl> {
     if address.is_empty() || !address.contains(':') {
         return Err(Error::invalid_argument(format!("\"{url}\" needs a host and a port, as in tcp://127.0.0.1:7171")));
     }
-    let mut parsed = TcpUrl { address: address.to_owned(), user: None, password: None };
+    let mut parsed = TcpUrl { address: address.to_owned(), user: None, password: None, tls, ca: None };
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let value = percent_decode(value)?;
         match key {
             "user" => parsed.user = Some(value),
             "password" => parsed.password = Some(value),
+            "ca" if tls => parsed.ca = Some(value.into()),
+            "ca" => {
+                return Err(Error::invalid_argument(format!("\"ca\" applies to tcps:// URLs only, not to \"{url}\"")))
+            }
             other => return Err(Error::invalid_argument(format!("unknown URL parameter \"{other}\" in \"{url}\""))),
         }
     }
@@ -144,6 +155,8 @@ struct Outgoing {
     /// Something in `buf` should leave now; otherwise (only acknowledgements of
     /// received messages) the writer lets it gather for up to [`LAZY_DELAY`].
     urgent: bool,
+    /// TLS output the reader left (a key update, an alert) waits for the writer.
+    tls_output: bool,
     closed: bool,
 }
 
@@ -350,23 +363,109 @@ impl Shared {
     }
 }
 
-fn read_frame(stream: &mut TcpStream, buf: &mut Vec<u8>, max_frame: u32) -> Result<Frame> {
-    let mut head = [0u8; 4];
-    stream.read_exact(&mut head).map_err(|e| io_error("connection to the server lost", e))?;
-    let len = wire::frame_len(&head, max_frame)?.unwrap_or(0);
-    buf.clear();
-    buf.resize(len, 0);
-    stream.read_exact(buf).map_err(|e| io_error("connection to the server lost", e))?;
-    let kind = FrameType::from_u8(buf[0]).ok_or(wire::FrameError::UnknownType(buf[0]))?;
-    Ok(Frame::decode_body(kind, &buf[1..])?)
+/// How the writer's bytes reach the socket: as they are, or sealed by TLS.
+#[derive(Clone)]
+enum Transport {
+    Plain,
+    #[cfg(feature = "tls")]
+    Tls(Arc<super::tls::TlsSession>),
 }
 
-fn reader(shared: Arc<Shared>, mut stream: TcpStream) {
-    let mut buf = Vec::new();
+impl Transport {
+    /// Writes one batch of frames; an empty batch sends only pending TLS output.
+    fn send(&self, stream: &mut TcpStream, batch: &[u8], sealed: &mut Vec<u8>) -> std::io::Result<()> {
+        match self {
+            Transport::Plain => {
+                let _ = sealed;
+                stream.write_all(batch)
+            }
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => {
+                sealed.clear();
+                tls.seal(batch, sealed)?;
+                let written = stream.write_all(sealed);
+                if sealed.capacity() > 1 << 20 {
+                    *sealed = Vec::new();
+                }
+                written
+            }
+        }
+    }
+}
+
+/// Frames out of the server's byte stream, read in large chunks so that one read
+/// system call usually brings several frames.
+struct FrameReader {
+    source: Box<dyn Read + Send>,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+const READ_CHUNK: usize = 64 * 1024;
+
+impl FrameReader {
+    fn new(source: Box<dyn Read + Send>) -> FrameReader {
+        FrameReader { source, buf: vec![0; READ_CHUNK], start: 0, end: 0 }
+    }
+
+    fn next(&mut self, max_frame: u32) -> Result<Frame> {
+        loop {
+            let available = &self.buf[self.start..self.end];
+            if let Some((frame, used)) = Frame::parse(available, max_frame)? {
+                self.start += used;
+                if self.start == self.end {
+                    self.start = 0;
+                    self.end = 0;
+                    if self.buf.len() > 1 << 20 {
+                        // A large frame passed: give its memory back.
+                        self.buf = vec![0; READ_CHUNK];
+                    }
+                }
+                return Ok(frame);
+            }
+            // The length was checked against the limit; only now make room for it.
+            let need = match wire::frame_len(available, max_frame)? {
+                Some(len) => 4 + len,
+                None => 4,
+            };
+            if self.start > 0 && (self.end == self.buf.len() || self.buf.len() - self.start < need) {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if self.buf.len() - self.start < need {
+                self.buf.resize(self.start + need, 0);
+            }
+            let n = self.source.read(&mut self.buf[self.end..]).map_err(|e| read_error(&e))?;
+            if n == 0 {
+                return Err(Error::new(ErrorKind::Io, "connection to the server lost: the server closed the connection"));
+            }
+            self.end += n;
+        }
+    }
+
+    /// Whether the unread bytes begin like a TLS record (a handshake or an alert), which
+    /// is how a TLS listener answers a plain client.
+    fn starts_like_tls(&self) -> bool {
+        let unread = &self.buf[self.start..self.end];
+        unread.len() >= 2 && matches!(unread[0], 0x15 | 0x16) && unread[1] == 0x03
+    }
+}
+
+fn read_error(e: &std::io::Error) -> Error {
+    #[cfg(feature = "tls")]
+    if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+        return super::tls::tls_error("connection to the server lost", e);
+    }
+    Error::new(ErrorKind::Io, format!("connection to the server lost: {e}"))
+}
+
+fn reader(shared: Arc<Shared>, mut frames: FrameReader) {
     loop {
         // Deliveries can be as large as the largest message, which may exceed what the
         // server accepts from us; the client's own limit is generous.
-        match read_frame(&mut stream, &mut buf, u32::MAX >> 1).and_then(|f| shared.dispatch(f)) {
+        match frames.next(u32::MAX >> 1).and_then(|f| shared.dispatch(f)) {
             Ok(()) => {}
             Err(e) => {
                 let closing = shared.closed.load(Ordering::Acquire) || shared.closing.load(Ordering::Acquire);
@@ -378,13 +477,14 @@ fn reader(shared: Arc<Shared>, mut stream: TcpStream) {
     }
 }
 
-fn writer(shared: Arc<Shared>, mut stream: TcpStream) {
+fn writer(shared: Arc<Shared>, mut stream: TcpStream, transport: Transport) {
     let mut batch = Vec::new();
+    let mut sealed = Vec::new();
     loop {
         {
             let mut out = lock(&shared.out);
             let mut waited = Duration::ZERO;
-            while out.buf.is_empty() && !out.closed {
+            while out.buf.is_empty() && !out.tls_output && !out.closed {
                 let started = Instant::now();
                 let (guard, timeout) =
                     shared.out_cond.wait_timeout(out, HEARTBEAT.saturating_sub(waited)).unwrap_or_else(|p| p.into_inner());
@@ -395,17 +495,18 @@ fn writer(shared: Arc<Shared>, mut stream: TcpStream) {
                     out.urgent = true;
                 }
             }
-            if !out.urgent && !out.closed {
+            if !out.urgent && !out.tls_output && !out.closed {
                 // Only lazy frames: give them a moment to gather company.
                 out = shared.out_cond.wait_timeout(out, LAZY_DELAY).unwrap_or_else(|p| p.into_inner()).0;
             }
             out.urgent = false;
+            out.tls_output = false;
             if out.buf.is_empty() && out.closed {
                 return;
             }
             std::mem::swap(&mut batch, &mut out.buf);
         }
-        if let Err(e) = stream.write_all(&batch) {
+        if let Err(e) = transport.send(&mut stream, &batch, &mut sealed) {
             shared.fail(io_error("connection to the server lost", e));
             return;
         }
@@ -449,6 +550,26 @@ impl RemoteConnection {
             return Err(Error::new(ErrorKind::Io, format!("cannot connect to {}: {cause}", parsed.address)));
         };
         stream.set_nodelay(true).map_err(|e| io_error("socket setup", e))?;
+        stream.set_read_timeout(Some(CONNECT_TIMEOUT)).map_err(|e| io_error("socket setup", e))?;
+        let read_half = stream.try_clone().map_err(|e| io_error("socket setup", e))?;
+        let (mut frames, transport) = if parsed.tls {
+            #[cfg(feature = "tls")]
+            {
+                let config = super::tls::client_config(parsed.ca.as_deref())?;
+                let name = super::tls::server_name(&parsed.address)?;
+                let tls = super::tls::TlsSession::connect(&mut stream, config, name)?;
+                (FrameReader::new(Box::new(super::tls::TlsReader::new(tls.clone(), read_half))), Transport::Tls(tls))
+            }
+            #[cfg(not(feature = "tls"))]
+            {
+                drop(read_half);
+                return Err(Error::invalid_argument(format!(
+                    "\"{url}\": this build of Herald has no TLS support (herald-core's \"tls\" feature)"
+                )));
+            }
+        } else {
+            (FrameReader::new(Box::new(read_half)), Transport::Plain)
+        };
         let hello = Hello {
             version: wire::PROTOCOL_VERSION,
             user,
@@ -457,9 +578,15 @@ impl RemoteConnection {
         };
         let mut out = Vec::new();
         wire::encode_into(&mut out, FrameType::Hello, &hello);
-        stream.write_all(&out).map_err(|e| io_error("handshake", e))?;
-        stream.set_read_timeout(Some(CONNECT_TIMEOUT)).map_err(|e| io_error("socket setup", e))?;
-        let welcome = match read_frame(&mut stream, &mut Vec::new(), wire::DEFAULT_MAX_FRAME)? {
+        transport.send(&mut stream, &out, &mut Vec::new()).map_err(|e| io_error("handshake", e))?;
+        let first = frames.next(wire::DEFAULT_MAX_FRAME).map_err(|e| {
+            if !parsed.tls && frames.starts_like_tls() {
+                Error::new(ErrorKind::Io, format!("{} answered with TLS: connect with a tcps:// URL", parsed.address))
+            } else {
+                e
+            }
+        })?;
+        let welcome = match first {
             Frame::Welcome(w) => w,
             Frame::Error(e) => return Err(e.into()),
             other => {
@@ -493,16 +620,25 @@ impl RemoteConnection {
             async_error: Mutex::new(None),
             stream: stream.try_clone().map_err(|e| io_error("socket setup", e))?,
         });
-        let read_half = stream.try_clone().map_err(|e| io_error("socket setup", e))?;
+        #[cfg(feature = "tls")]
+        if let Transport::Tls(tls) = &transport {
+            let weak = Arc::downgrade(&shared);
+            tls.on_output(Box::new(move || {
+                if let Some(shared) = weak.upgrade() {
+                    lock(&shared.out).tls_output = true;
+                    shared.out_cond.notify_one();
+                }
+            }));
+        }
         let s = shared.clone();
         std::thread::Builder::new()
             .name("herald-tcp-read".into())
-            .spawn(move || reader(s, read_half))
+            .spawn(move || reader(s, frames))
             .map_err(|e| io_error("cannot start the reader thread", e))?;
         let s = shared.clone();
         std::thread::Builder::new()
             .name("herald-tcp-write".into())
-            .spawn(move || writer(s, stream))
+            .spawn(move || writer(s, stream, transport))
             .map_err(|e| io_error("cannot start the writer thread", e))?;
         let connection = RemoteConnection {
             shared,
@@ -939,5 +1075,20 @@ mod tests {
         assert!(parse_url("tcp://localhost").is_err());
         assert!(parse_url("tcp://h:1?color=red").is_err());
         assert!(parse_url("tcp://h:1?user=%zz").is_err());
+        assert!(!u.tls);
+    }
+
+    #[test]
+    fn tls_urls_parse() {
+        let u = parse_url("tcps://broker.example:7172?ca=/etc/herald/ca%20file.pem&user=u").unwrap();
+        assert!(u.tls);
+        assert_eq!(u.address, "broker.example:7172");
+        assert_eq!(u.ca.as_deref(), Some(std::path::Path::new("/etc/herald/ca file.pem")));
+        assert_eq!(u.user.as_deref(), Some("u"));
+        // A CA means nothing without TLS: say so rather than connect in the clear.
+        let e = parse_url("tcp://h:1?ca=/x.pem").err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(e.message().contains("tcps://"), "{e}");
+        assert!(parse_url("ssl://h:1").is_err());
     }
 }

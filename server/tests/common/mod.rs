@@ -34,6 +34,11 @@ impl Drop for TempDir {
     }
 }
 
+/// The path of a file in `tests/data`.
+pub fn test_data(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -59,6 +64,36 @@ impl ServerProcess {
         std::fs::write(&config_path, config).unwrap();
         let child = Command::new(HERALD)
             .args(["serve", "--listen", &addr.to_string(), "--data"])
+            .arg(data.0.join("data"))
+            .arg("--config")
+            .arg(&config_path)
+            .env("RUST_LOG", std::env::var("HERALD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("herald starts");
+        let server = ServerProcess { child, addr, data };
+        server.wait_ready();
+        server
+    }
+
+    /// Starts `herald serve` with a TLS listener on a free port serving the test
+    /// certificate (`tests/data/cert.pem`, for localhost and 127.0.0.1, signed by
+    /// `tests/data/ca.pem`).
+    pub fn start_tls() -> ServerProcess {
+        let data = TempDir::new("tls-server");
+        let port = free_port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let config = format!(
+            "[[listener]]\naddress = \"{addr}\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            test_data("cert.pem"),
+            test_data("key.pem")
+        );
+        let config_path = data.0.join("herald.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let child = Command::new(HERALD)
+            .args(["serve", "--data"])
             .arg(data.0.join("data"))
             .arg("--config")
             .arg(&config_path)
