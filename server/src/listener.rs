@@ -16,7 +16,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::auth::Auth;
 use crate::config::Limits;
 use crate::connection::{Connection, ReadError};
-use crate::request::Handler;
+use crate::request::{Handler, Signal};
 use crate::shutdown::Shutdown;
 
 /// What every connection of a server shares.
@@ -102,9 +102,9 @@ async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(conn: &mut Connection<S>, pee
     let _ = timeout(Duration::from_secs(1), conn.shutdown()).await;
 }
 
-/// Runs a blocking broker call: off the async threads when it may touch the journal.
-fn blocking<T>(durable: bool, f: impl FnOnce() -> T) -> T {
-    if durable && tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+/// Runs broker calls: off the async threads when they may wait for the journal.
+fn blocking<T>(may_block: bool, f: impl FnOnce() -> T) -> T {
+    if may_block && tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
         tokio::task::block_in_place(f)
     } else {
         f()
@@ -185,7 +185,7 @@ async fn client_loop<S: AsyncRead + AsyncWrite + Unpin + Send>(
     let signal = handler.signal.clone();
     loop {
         let next_heartbeat = last_write + heartbeat;
-        let mut closing = false;
+        let mut first = None;
         tokio::select! {
             biased;
             _ = shutdown.recv() => {
@@ -193,28 +193,15 @@ async fn client_loop<S: AsyncRead + AsyncWrite + Unpin + Send>(
             }
             frame = conn.read_frame() => {
                 last_read = Instant::now();
-                let mut frame = match frame {
+                first = match frame {
                     Ok(None) => return Ok(()),
                     Err(ReadError::Io(e)) => {
                         tracing::debug!(%peer, cause = %e, "read failed");
                         return Ok(());
                     }
                     Err(e) => return Err(read_error(&e)),
-                    Ok(Some(frame)) => frame,
+                    Ok(Some(frame)) => Some(frame),
                 };
-                // Handle what else is already buffered before pushing and writing, so a
-                // burst of small frames costs one write.
-                for _ in 0..1024 {
-                    closing = handle_frame(frame, conn, handler, ctx, peer)?;
-                    if closing {
-                        break;
-                    }
-                    match conn.buffered_frame() {
-                        Ok(Some(next)) => frame = next,
-                        Ok(None) => break,
-                        Err(e) => return Err(read_error(&e)),
-                    }
-                }
             }
             _ = signal.notify.notified() => {}
             _ = tokio::time::sleep_until(next_heartbeat) => {
@@ -224,18 +211,7 @@ async fn client_loop<S: AsyncRead + AsyncWrite + Unpin + Send>(
                 return Err(Error::new(ErrorKind::Io, format!("no frame from the client for {} ms; closing", idle.as_millis())));
             }
         }
-        // Push to the consumers that have something, within their credit.
-        let mut again = Vec::new();
-        for id in signal.take() {
-            if let Some(c) = handler.consumers.get_mut(&id) {
-                if blocking(ctx.durable, || c.push(conn)) {
-                    again.push(id);
-                }
-            }
-        }
-        for id in again {
-            signal.mark(id);
-        }
+        let closing = turn(first, conn, handler, &signal, ctx.durable, peer)?;
         if conn.has_output() {
             if let Err(e) = conn.flush().await {
                 tracing::debug!(%peer, cause = %e, "write failed");
@@ -249,20 +225,76 @@ async fn client_loop<S: AsyncRead + AsyncWrite + Unpin + Send>(
     }
 }
 
+/// Carries out `first` and the frames buffered behind it (so a burst of small frames
+/// costs one write), then pushes what the consumers may take. Returns true when the
+/// client asked to close.
+///
+/// With a durable journal, broker calls that may wait for it (a PERSISTENT send, the
+/// acknowledgement of a PERSISTENT message, recording its delivery, transactions, ...)
+/// run in one blocking section per phase, off the async threads; a turn that cannot
+/// touch the journal (NON_PERSISTENT traffic) stays on them, since leaving costs a
+/// thread hand-off that would dominate its cost.
+fn turn<S: AsyncRead + AsyncWrite + Unpin + Send>(
+    first: Option<Frame>,
+    conn: &mut Connection<S>,
+    handler: &mut Handler,
+    signal: &Signal,
+    durable: bool,
+    peer: SocketAddr,
+) -> Result<bool, Error> {
+    let mut closing = false;
+    if let Some(first) = first {
+        let mut frames = vec![first];
+        while frames.len() < 1024 {
+            match conn.buffered_frame() {
+                Ok(Some(next)) => frames.push(next),
+                Ok(None) => break,
+                Err(e) => return Err(read_error(&e)),
+            }
+        }
+        let may_block = durable && frames.iter().any(|f| handler.may_block(f));
+        closing = blocking(may_block, || -> Result<bool, Error> {
+            for frame in frames {
+                if handle_frame(frame, conn, handler, peer)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })?;
+    }
+    // Push to the consumers that have something, within their credit.
+    let dirty = signal.take();
+    let may_block = durable && dirty.iter().any(|id| handler.consumers.get(id).is_some_and(|c| c.may_block()));
+    let again = blocking(may_block, || {
+        let mut again = Vec::new();
+        for id in dirty {
+            if let Some(c) = handler.consumers.get_mut(&id) {
+                if c.push(conn) {
+                    again.push(id);
+                }
+            }
+        }
+        again
+    });
+    for id in again {
+        signal.mark(id);
+    }
+    Ok(closing)
+}
+
 /// Carries out one frame from a connected client. Returns true when the client asked to
 /// close.
 fn handle_frame<S: AsyncRead + AsyncWrite + Unpin + Send>(
     frame: Frame,
     conn: &mut Connection<S>,
     handler: &mut Handler,
-    ctx: &Context,
     peer: SocketAddr,
 ) -> Result<bool, Error> {
     match frame {
         Frame::Heartbeat => Ok(false),
         Frame::Request(RequestFrame { id, request }) => {
             let closing = matches!(request, herald_core::wire::Request::Close);
-            let result = blocking(ctx.durable, || handler.handle(request));
+            let result = handler.handle(request);
             if let Err(e) = &result {
                 tracing::debug!(%peer, id, cause = %e, "request failed");
             }

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use herald_core::client::{AckMode, Browser, ConnectOptions, Connection, Session};
-use herald_core::wire::{Reply, Request, StatLine};
-use herald_core::{Broker, Destination, Error, ErrorKind, Result};
+use herald_core::wire::{Frame, Reply, Request, RequestFrame, StatLine};
+use herald_core::{Broker, DeliveryMode, Destination, Error, ErrorKind, Result};
 use tokio::sync::Notify;
 
 use crate::auth::{Access, Permission};
@@ -145,6 +145,7 @@ impl Handler {
                     c.credit = c.credit.saturating_add(1).min(c.prefetch);
                     self.signal.mark(consumer);
                 }
+                c.persistent_in_flight.remove(&tag);
                 c.consumer.consumed(tag, hold)?;
             }
             Request::Send { session, destination, message } => {
@@ -226,11 +227,32 @@ impl Handler {
         Ok(Reply::Done)
     }
 
+    /// Whether carrying out `frame` may wait for a durable journal (see
+    /// `listener::turn`): what concerns PERSISTENT messages, and everything but the
+    /// frequent calls that cannot. (NON_PERSISTENT messages reach the journal only when
+    /// paged beyond the memory budget, in short unsynced writes.)
+    pub fn may_block(&self, frame: &Frame) -> bool {
+        match frame {
+            Frame::Heartbeat => false,
+            Frame::Request(RequestFrame { request, .. }) => match request {
+                Request::Send { message, .. } => message.delivery_mode == DeliveryMode::Persistent,
+                Request::Consumed { consumer, tag, .. } => {
+                    self.consumers.get(consumer).is_some_and(|c| c.persistent_in_flight.contains(tag))
+                }
+                Request::Pull { .. } | Request::Start | Request::Stop | Request::CloseBrowser { .. } => false,
+                _ => true,
+            },
+            _ => false,
+        }
+    }
+
     /// After recover or rollback the client emptied its buffers: its consumers get their
     /// full credit back.
     fn refill(&mut self, session: u64) {
         for (id, c) in self.consumers.iter_mut().filter(|(_, c)| c.session == session) {
             c.credit = c.prefetch;
+            // What was in flight went back: its tags are void.
+            c.persistent_in_flight.clear();
             self.signal.mark(*id);
         }
     }
