@@ -225,6 +225,9 @@ async fn client_loop<S: AsyncRead + AsyncWrite + Unpin + Send>(
     }
 }
 
+/// Frames carried out together (a small batch: frames are large).
+const CHUNK: usize = 32;
+
 /// Carries out `first` and the frames buffered behind it (so a burst of small frames
 /// costs one write), then pushes what the consumers may take. Returns true when the
 /// client asked to close.
@@ -244,23 +247,34 @@ fn turn<S: AsyncRead + AsyncWrite + Unpin + Send>(
 ) -> Result<bool, Error> {
     let mut closing = false;
     if let Some(first) = first {
-        let mut frames = vec![first];
-        while frames.len() < 1024 {
-            match conn.buffered_frame() {
-                Ok(Some(next)) => frames.push(next),
-                Ok(None) => break,
-                Err(e) => return Err(read_error(&e)),
-            }
-        }
-        let may_block = durable && frames.iter().any(|f| handler.may_block(f));
-        closing = blocking(may_block, || -> Result<bool, Error> {
-            for frame in frames {
-                if handle_frame(frame, conn, handler, peer)? {
-                    return Ok(true);
+        // In chunks, each carried out in or out of a blocking section as a whole.
+        let mut chunk = Vec::with_capacity(CHUNK);
+        chunk.push(first);
+        let mut handled = 0;
+        loop {
+            while chunk.len() < CHUNK {
+                match conn.buffered_frame() {
+                    Ok(Some(next)) => chunk.push(next),
+                    Ok(None) => break,
+                    Err(e) => return Err(read_error(&e)),
                 }
             }
-            Ok(false)
-        })?;
+            let full = chunk.len() == CHUNK;
+            handled += chunk.len();
+            let may_block = durable && chunk.iter().any(|f| handler.may_block(f));
+            closing = blocking(may_block, || -> Result<bool, Error> {
+                for frame in chunk.drain(..) {
+                    if handle_frame(frame, conn, handler, peer)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            })?;
+            // Enough for one turn: pushing and writing come next.
+            if closing || !full || handled >= 1024 {
+                break;
+            }
+        }
     }
     // Push to the consumers that have something, within their credit.
     let dirty = signal.take();

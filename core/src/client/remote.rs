@@ -183,6 +183,33 @@ struct Shared {
     /// A fire-and-forget request failed; reported by the next call that can.
     async_error: Mutex<Option<Error>>,
     stream: TcpStream,
+    /// The writing end. Whoever holds it writes: the writer thread, or a caller that
+    /// finds it free and sends its own urgent frames at once, saving the hand-off to
+    /// the writer thread (which a request/reply round trip pays on both sides).
+    socket: Mutex<SocketWriter>,
+}
+
+struct SocketWriter {
+    stream: TcpStream,
+    transport: Transport,
+    batch: Vec<u8>,
+    sealed: Vec<u8>,
+}
+
+impl SocketWriter {
+    /// Writes what `out` holds, taken under its lock (the caller holds it).
+    fn take_and_send(&mut self, mut out: MutexGuard<'_, Outgoing>) -> std::io::Result<()> {
+        std::mem::swap(&mut self.batch, &mut out.buf);
+        out.urgent = false;
+        out.tls_output = false;
+        drop(out);
+        let sent = self.transport.send(&mut self.stream, &self.batch, &mut self.sealed);
+        self.batch.clear();
+        if self.batch.capacity() > 1 << 20 {
+            self.batch = Vec::new();
+        }
+        sent
+    }
 }
 
 impl Shared {
@@ -228,6 +255,24 @@ impl Shared {
         }
         let was_urgent = out.urgent;
         out.urgent |= urgent || out.buf.len() >= LAZY_BYTES;
+        if out.urgent {
+            // Nobody is writing: send now, on this thread. Otherwise the writer thread,
+            // busy with an earlier batch, takes this one with the rest.
+            let socket = match self.socket.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            };
+            if let Some(mut socket) = socket {
+                if let Err(e) = socket.take_and_send(out) {
+                    drop(socket);
+                    let e = io_error("connection to the server lost", e);
+                    self.fail(e.clone());
+                    return Err(e);
+                }
+                return Ok(());
+            }
+        }
         let wake = out.urgent && !was_urgent || start == 0;
         drop(out);
         if wake {
@@ -243,14 +288,33 @@ impl Shared {
         self.push(FrameType::Request, &RequestFrame { id: NO_REPLY, request }, false)
     }
 
-    /// Lets lazily queued frames leave now (before waiting for messages).
-    fn flush_lazy(&self) {
+    /// Lets lazily queued frames leave now (before waiting for messages, so the
+    /// server gets its credits back): written on this thread when nobody else is
+    /// writing. Returns whether there was anything to send.
+    fn flush_lazy(&self) -> bool {
         let mut out = lock(&self.out);
-        if !out.buf.is_empty() && !out.urgent {
-            out.urgent = true;
-            drop(out);
-            self.out_cond.notify_one();
+        if out.buf.is_empty() || out.urgent || out.closed {
+            return false;
         }
+        let socket = match self.socket.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        };
+        match socket {
+            Some(mut socket) => {
+                if let Err(e) = socket.take_and_send(out) {
+                    drop(socket);
+                    self.fail(io_error("connection to the server lost", e));
+                }
+            }
+            None => {
+                out.urgent = true;
+                drop(out);
+                self.out_cond.notify_one();
+            }
+        }
+        true
     }
 
     /// Sends a request without waiting; a failure comes back as the next async error.
@@ -477,9 +541,7 @@ fn reader(shared: Arc<Shared>, mut frames: FrameReader) {
     }
 }
 
-fn writer(shared: Arc<Shared>, mut stream: TcpStream, transport: Transport) {
-    let mut batch = Vec::new();
-    let mut sealed = Vec::new();
+fn writer(shared: Arc<Shared>) {
     loop {
         {
             let mut out = lock(&shared.out);
@@ -499,18 +561,21 @@ fn writer(shared: Arc<Shared>, mut stream: TcpStream, transport: Transport) {
                 // Only lazy frames: give them a moment to gather company.
                 out = shared.out_cond.wait_timeout(out, LAZY_DELAY).unwrap_or_else(|p| p.into_inner()).0;
             }
-            out.urgent = false;
-            out.tls_output = false;
             if out.buf.is_empty() && out.closed {
                 return;
             }
-            std::mem::swap(&mut batch, &mut out.buf);
         }
-        if let Err(e) = transport.send(&mut stream, &batch, &mut sealed) {
+        // The socket first, then the batch: a caller may have sent it meanwhile.
+        let mut socket = lock(&shared.socket);
+        let out = lock(&shared.out);
+        if out.buf.is_empty() && !out.tls_output {
+            continue;
+        }
+        if let Err(e) = socket.take_and_send(out) {
+            drop(socket);
             shared.fail(io_error("connection to the server lost", e));
             return;
         }
-        batch.clear();
     }
 }
 
@@ -619,6 +684,7 @@ impl RemoteConnection {
             failure: Mutex::new(None),
             async_error: Mutex::new(None),
             stream: stream.try_clone().map_err(|e| io_error("socket setup", e))?,
+            socket: Mutex::new(SocketWriter { stream, transport: transport.clone(), batch: Vec::new(), sealed: Vec::new() }),
         });
         #[cfg(feature = "tls")]
         if let Transport::Tls(tls) = &transport {
@@ -638,7 +704,7 @@ impl RemoteConnection {
         let s = shared.clone();
         std::thread::Builder::new()
             .name("herald-tcp-write".into())
-            .spawn(move || writer(s, stream, transport))
+            .spawn(move || writer(s))
             .map_err(|e| io_error("cannot start the writer thread", e))?;
         let connection = RemoteConnection {
             shared,
@@ -966,18 +1032,26 @@ impl RemoteConsumer {
             }
             if shared.started.load(Ordering::Acquire) {
                 if let Some(d) = inbox.buf.pop_front() {
-                    let last = inbox.buf.is_empty();
                     drop(inbox);
+                    // Leaves with the next urgent frame (often the reply the application
+                    // is about to send), before this consumer waits, or within
+                    // LAZY_DELAY.
                     shared.post_lazy(Request::Consumed { consumer: self.state.id, tag: d.tag, hold })?;
-                    if last {
-                        // The buffer ran dry: the credits must reach the server now.
-                        shared.flush_lazy();
-                    }
                     return Ok(Some(Delivery::new(Arc::new(d.message), d.delivery_count)));
                 }
                 if self.state.prefetch == 0 && !inbox.pulled {
                     inbox.pulled = true;
                     shared.post(Request::Pull { consumer: self.state.id })?;
+                }
+            }
+            if deadline.is_none_or(|d| d > Instant::now()) {
+                // About to wait: the server must have the credits and acknowledgements
+                // this consumer owes it first.
+                drop(inbox);
+                let flushed = shared.flush_lazy();
+                inbox = lock(&self.state.inbox);
+                if flushed {
+                    continue;
                 }
             }
             inbox = match deadline {
