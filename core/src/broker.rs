@@ -537,6 +537,17 @@ impl Broker {
         }
     }
 
+    /// The topic, selector and noLocal of the durable subscription `name` of
+    /// `client_id`, if it exists (the server checks permissions against its topic).
+    pub fn durable_subscription(&self, client_id: Option<&str>, name: &str) -> Option<(Destination, Option<String>, bool)> {
+        let named = lock(&self.shared.named_subscriptions);
+        let sub = named.get(&(client_id.map(str::to_owned), name.to_owned()))?;
+        if !matches!(sub.kind, SubscriptionKind::Durable { .. }) {
+            return None;
+        }
+        Some((Destination::topic(&*sub.topic), sub.selector.as_ref().map(|s| s.text().to_owned()), sub.no_local))
+    }
+
     /// Deletes a durable subscription. Refused while it has consumers.
     pub(crate) fn unsubscribe(&self, client_id: Option<&str>, name: &str) -> Result<()> {
         let mut named = lock(&self.shared.named_subscriptions);

@@ -18,7 +18,8 @@ pub enum Permission {
     Send,
     Consume,
     Browse,
-    /// Create durable subscriptions and remove them (unsubscribe).
+    /// Create a durable subscription (or replace it with another topic, selector or
+    /// noLocal) and delete it (unsubscribe), on its topic.
     Create,
     /// Server-wide statistics.
     Admin,

@@ -27,7 +27,7 @@ fn passwd(password: &str) -> String {
 fn config() -> String {
     let hash = passwd("pw");
     let mut config = String::new();
-    for user in ["sender", "consumer", "browser", "creator", "admin"] {
+    for user in ["sender", "consumer", "browser", "creator", "ops", "admin"] {
         config += &format!("[[user]]\nname = \"{user}\"\npassword_hash = \"{hash}\"\n\n");
     }
     config += r#"
@@ -49,6 +49,11 @@ allow = ["browse"]
 [[permission]]
 users = ["creator"]
 destinations = ["news"]
+allow = ["consume", "create"]
+
+[[permission]]
+users = ["ops"]
+destinations = ["topic://alerts"]
 allow = ["consume", "create"]
 
 [[permission]]
@@ -121,7 +126,33 @@ fn authentication_and_each_permission() {
     let crs = creator.create_session(AckMode::Auto).unwrap();
     let dc = crs.create_consumer(&news, &durable).unwrap();
     dc.close();
+    // Attaching to the durable subscription as it is needs only consume; changing it
+    // (which replaces it) needs create.
+    cs.create_consumer(&news, &durable).unwrap().close();
+    let changed = ConsumerOptions { selector: Some("urgent = TRUE".into()), ..durable.clone() };
+    let e = cs.create_consumer(&news, &changed).err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::Security);
+    assert!(e.message().contains("lacks the create permission on topic://news"), "{e}");
+    assert_eq!(cs.unsubscribe("keep").unwrap_err().kind(), ErrorKind::Security);
     crs.unsubscribe("keep").unwrap();
+    // Unsubscribing is checked against the subscription's topic: create on news does
+    // not delete a subscription to alerts.
+    let alerts = Destination::topic("alerts");
+    let watch = ConsumerOptions {
+        subscription: Some(SubscriptionOptions { name: "watch".into(), durable: true, shared: true }),
+        ..ConsumerOptions::default()
+    };
+    let ops = open(&server, "ops", "pw").unwrap();
+    let os = ops.create_session(AckMode::Auto).unwrap();
+    os.create_consumer(&alerts, &watch).unwrap().close();
+    let e = crs.unsubscribe("watch").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Security);
+    assert!(e.message().contains("topic://alerts"), "{e}");
+    // Nor does it move the subscription to its own topic (which would delete it).
+    assert_eq!(crs.create_consumer(&news, &watch).err().unwrap().kind(), ErrorKind::Security);
+    os.unsubscribe("watch").unwrap();
+    // A subscription that does not exist: InvalidDestination for whoever may create.
+    assert_eq!(os.unsubscribe("watch").unwrap_err().kind(), ErrorKind::InvalidDestination);
 
     // admin
     assert_eq!(sender.stats().unwrap_err().kind(), ErrorKind::Security);

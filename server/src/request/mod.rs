@@ -41,6 +41,7 @@ impl Signal {
 /// The broker side of one client connection.
 pub struct Handler {
     pub connection: Connection,
+    broker: Broker,
     access: Access,
     limits: Limits,
     sessions: HashMap<u64, Session>,
@@ -58,6 +59,7 @@ impl Handler {
         let connection = Connection::to_broker(broker, &ConnectOptions::default())?;
         Ok(Handler {
             connection,
+            broker: broker.clone(),
             access,
             limits,
             sessions: HashMap::new(),
@@ -112,8 +114,21 @@ impl Handler {
                     ));
                 }
                 self.access.check(Permission::Consume, Some(&destination))?;
-                if subscription.as_ref().is_some_and(|s| s.durable) {
-                    self.access.check(Permission::Create, Some(&destination))?;
+                if let Some(sub) = subscription.as_ref().filter(|s| s.durable) {
+                    // Creating a durable subscription, or replacing one with another
+                    // topic, selector or noLocal, needs `create`; attaching to one as it
+                    // is, only `consume`.
+                    let existing = self.broker.durable_subscription(self.connection.client_id().as_deref(), &sub.name);
+                    let unchanged = existing.as_ref().is_some_and(|(topic, sel, nl)| {
+                        *topic == destination && *sel == selector && *nl == no_local
+                    });
+                    if !unchanged {
+                        self.access.check(Permission::Create, Some(&destination))?;
+                    }
+                    if let Some((topic, _, _)) = existing.filter(|(topic, _, _)| *topic != destination) {
+                        // Replacing deletes the old one.
+                        self.access.check(Permission::Create, Some(&topic))?;
+                    }
                 }
                 let s = self.session(session)?;
                 let c = RemoteConsumer::create(
@@ -181,7 +196,13 @@ impl Handler {
                 self.refill(session);
             }
             Request::Unsubscribe { session, name } => {
-                self.access.check(Permission::Create, None)?;
+                // Deleting a durable subscription needs `create` on its topic; naming
+                // one that does not exist, `create` somewhere.
+                let topic = self
+                    .broker
+                    .durable_subscription(self.connection.client_id().as_deref(), &name)
+                    .map(|(topic, _, _)| topic);
+                self.access.check(Permission::Create, topic.as_ref())?;
                 self.session(session)?.unsubscribe(&name)?;
             }
             Request::CreateTemporary { kind } => {
