@@ -453,3 +453,36 @@ fn listener_deliveries_are_held_until_acknowledge_held() {
     s.close();
     assert!(texts(&server, &q, 0).is_empty());
 }
+
+/// A long stream through small prefetch windows, concurrent with the sending: every
+/// credit the consumer returns must reach the server, and every delivery wake the
+/// consumer, or the stream stalls (each receive below allows 5 s).
+#[test]
+fn a_long_stream_never_stalls() {
+    let server = InProcess::start();
+    let queue = Destination::queue("stream");
+    for prefetch in [1u32, 7, 100] {
+        let receiver = Connection::open(&server.url(), &ConnectOptions { prefetch, ..ConnectOptions::default() }).unwrap();
+        receiver.start().unwrap();
+        let rs = receiver.create_session(AckMode::Auto).unwrap();
+        let consumer = rs.create_consumer(&queue, &ConsumerOptions::default()).unwrap();
+        let sender = server.connect();
+        let q = queue.clone();
+        let producer = std::thread::spawn(move || {
+            let s = sender.create_session(AckMode::Auto).unwrap();
+            let p = s.create_producer(Some(q)).unwrap();
+            for i in 0..5000 {
+                let mut m = Message::text("x");
+                m.set_property("i", i).unwrap();
+                p.send(m).unwrap();
+            }
+            sender.close();
+        });
+        for i in 0..5000 {
+            let d = consumer.receive_timeout(WAIT).unwrap().unwrap_or_else(|| panic!("message {i} (prefetch {prefetch}) stalled"));
+            assert_eq!(d.int_property("i").unwrap(), i);
+        }
+        producer.join().unwrap();
+        receiver.close();
+    }
+}

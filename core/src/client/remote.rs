@@ -158,10 +158,15 @@ struct Outgoing {
     /// TLS output the reader left (a key update, an alert) waits for the writer.
     tls_output: bool,
     closed: bool,
+    /// When a batch last left (by any thread).
+    last_send: Option<Instant>,
 }
 
 /// How long acknowledgements of received messages may wait to leave together.
 const LAZY_DELAY: Duration = Duration::from_millis(1);
+/// A caller sends its urgent frame itself only when nothing left for this long; in a
+/// burst, frames gather for the writer thread instead (one write for many).
+const BURST_GAP: Duration = Duration::from_micros(50);
 /// Lazy frames leave at once beyond this many bytes.
 const LAZY_BYTES: usize = 16 * 1024;
 
@@ -202,6 +207,7 @@ impl SocketWriter {
         std::mem::swap(&mut self.batch, &mut out.buf);
         out.urgent = false;
         out.tls_output = false;
+        out.last_send = Some(Instant::now());
         drop(out);
         let sent = self.transport.send(&mut self.stream, &self.batch, &mut self.sealed);
         self.batch.clear();
@@ -255,9 +261,9 @@ impl Shared {
         }
         let was_urgent = out.urgent;
         out.urgent |= urgent || out.buf.len() >= LAZY_BYTES;
-        if out.urgent {
-            // Nobody is writing: send now, on this thread. Otherwise the writer thread,
-            // busy with an earlier batch, takes this one with the rest.
+        if out.urgent && out.last_send.is_none_or(|t| t.elapsed() >= BURST_GAP) {
+            // Nobody is writing and nothing left just now: send now, on this thread.
+            // Otherwise the writer thread takes this frame with the rest of the burst.
             let socket = match self.socket.try_lock() {
                 Ok(guard) => Some(guard),
                 Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
@@ -290,11 +296,11 @@ impl Shared {
 
     /// Lets lazily queued frames leave now (before waiting for messages, so the
     /// server gets its credits back): written on this thread when nobody else is
-    /// writing. Returns whether there was anything to send.
-    fn flush_lazy(&self) -> bool {
+    /// writing.
+    fn flush_lazy(&self) {
         let mut out = lock(&self.out);
         if out.buf.is_empty() || out.urgent || out.closed {
-            return false;
+            return;
         }
         let socket = match self.socket.try_lock() {
             Ok(guard) => Some(guard),
@@ -314,7 +320,6 @@ impl Shared {
                 self.out_cond.notify_one();
             }
         }
-        true
     }
 
     /// Sends a request without waiting; a failure comes back as the next async error.
@@ -1024,6 +1029,8 @@ impl RemoteConsumer {
     fn receive_inner(&self, deadline: Option<Instant>, hold: bool) -> Result<Option<Delivery>> {
         let shared = &self.session.shared;
         let mut inbox = lock(&self.state.inbox);
+        // Whether lazily queued frames should go out before waiting.
+        let mut flush = true;
         loop {
             if self.is_closed() || inbox.closed {
                 drop(inbox);
@@ -1041,18 +1048,23 @@ impl RemoteConsumer {
                 }
                 if self.state.prefetch == 0 && !inbox.pulled {
                     inbox.pulled = true;
+                    // Never write to the socket holding the inbox: the reader needs it
+                    // to make progress.
+                    drop(inbox);
                     shared.post(Request::Pull { consumer: self.state.id })?;
-                }
-            }
-            if deadline.is_none_or(|d| d > Instant::now()) {
-                // About to wait: the server must have the credits and acknowledgements
-                // this consumer owes it first.
-                drop(inbox);
-                let flushed = shared.flush_lazy();
-                inbox = lock(&self.state.inbox);
-                if flushed {
+                    inbox = lock(&self.state.inbox);
                     continue;
                 }
+            }
+            if flush && deadline.is_none_or(|d| d > Instant::now()) {
+                // About to wait: the server must have the credits and acknowledgements
+                // this consumer owes it first. Then look again, since a delivery may
+                // have arrived while the inbox was unlocked.
+                flush = false;
+                drop(inbox);
+                shared.flush_lazy();
+                inbox = lock(&self.state.inbox);
+                continue;
             }
             inbox = match deadline {
                 None => self.state.cond.wait(inbox).unwrap_or_else(|p| p.into_inner()),
@@ -1064,6 +1076,7 @@ impl RemoteConsumer {
                     self.state.cond.wait_timeout(inbox, deadline - now).unwrap_or_else(|p| p.into_inner()).0
                 }
             };
+            flush = true;
         }
     }
 
