@@ -183,7 +183,7 @@ fn child_consumer() {
 fn a_killed_consumer_s_messages_go_to_another() {
     let server = ServerProcess::start("");
     let sent = herald(&server, &["send", "--queue", "work"], Some("w1\nw2\nw3\n"));
-    assert!(sent.status.success());
+    assert!(sent.status.success(), "{}", stderr(&sent));
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_consumer", "--ignored", "--nocapture", "--test-threads", "1"])
         .env("HERALD_CHILD_URL", server.url())

@@ -39,8 +39,36 @@ pub fn test_data(name: &str) -> String {
     format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A port nothing listens on now, never handed out before in this process (tests run
+/// in parallel, and the system may offer the same free port twice).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+}
+
+/// Waits until the server `child` listens on `addr`; false when it exited instead (its
+/// port was taken). Something answering on the port is not proof: the server must
+/// still run a moment later, having bound it.
+fn wait_ready(child: &mut Child, addr: SocketAddr) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if TcpStream::connect(addr).is_ok() {
+            std::thread::sleep(Duration::from_millis(100));
+            return child.try_wait().unwrap().is_none();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("herald did not start listening on {addr}");
 }
 
 /// A `herald serve` child process, killed on drop.
@@ -58,24 +86,38 @@ impl ServerProcess {
     }
 
     pub fn start_in(config: &str, data: TempDir) -> ServerProcess {
-        let port = free_port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let config_path = data.0.join("herald.toml");
         std::fs::write(&config_path, config).unwrap();
-        let child = Command::new(HERALD)
-            .args(["serve", "--listen", &addr.to_string(), "--data"])
-            .arg(data.0.join("data"))
-            .arg("--config")
-            .arg(&config_path)
-            .env("RUST_LOG", std::env::var("HERALD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("herald starts");
-        let server = ServerProcess { child, addr, data };
-        server.wait_ready();
-        server
+        Self::spawn(data, |addr, data| {
+            let mut command = Command::new(HERALD);
+            command
+                .args(["serve", "--listen", &addr.to_string(), "--data"])
+                .arg(data.join("data"))
+                .arg("--config")
+                .arg(data.join("herald.toml"));
+            command
+        })
+    }
+
+    /// Starts the server `command` makes for a free address, again on another port when
+    /// the first was taken meanwhile (by a server of another test run, say).
+    fn spawn(data: TempDir, command: impl Fn(SocketAddr, &std::path::Path) -> Command) -> ServerProcess {
+        for _ in 0..5 {
+            let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            let mut child = command(addr, &data.0)
+                .env("RUST_LOG", std::env::var("HERALD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("herald starts");
+            if wait_ready(&mut child, addr) {
+                return ServerProcess { child, addr, data };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("herald did not start: no free port");
     }
 
     /// Starts `herald serve` with a TLS listener on a free port serving the test
@@ -83,40 +125,17 @@ impl ServerProcess {
     /// `tests/data/ca.pem`).
     pub fn start_tls() -> ServerProcess {
         let data = TempDir::new("tls-server");
-        let port = free_port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let config = format!(
-            "[[listener]]\naddress = \"{addr}\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
-            test_data("cert.pem"),
-            test_data("key.pem")
-        );
-        let config_path = data.0.join("herald.toml");
-        std::fs::write(&config_path, config).unwrap();
-        let child = Command::new(HERALD)
-            .args(["serve", "--data"])
-            .arg(data.0.join("data"))
-            .arg("--config")
-            .arg(&config_path)
-            .env("RUST_LOG", std::env::var("HERALD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("herald starts");
-        let server = ServerProcess { child, addr, data };
-        server.wait_ready();
-        server
-    }
-
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if TcpStream::connect(self.addr).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("herald did not start listening on {}", self.addr);
+        Self::spawn(data, |addr, data| {
+            let config = format!(
+                "[[listener]]\naddress = \"{addr}\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+                test_data("cert.pem"),
+                test_data("key.pem")
+            );
+            std::fs::write(data.join("herald.toml"), config).unwrap();
+            let mut command = Command::new(HERALD);
+            command.args(["serve", "--data"]).arg(data.join("data")).arg("--config").arg(data.join("herald.toml"));
+            command
+        })
     }
 
     pub fn url(&self) -> String {
