@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::destination::{Destination, DestinationKind};
 use crate::error::{Error, ErrorKind, Result};
-use crate::journal::{Journal, MemoryJournal, Op, StoreKey, SubscriptionRecord};
+use crate::journal::{Commit, Journal, MemoryJournal, Op, StoreKey, SubscriptionRecord};
 use crate::message::{DeliveryMode, Message, MOVE_REASON_PROPERTY, ORIGINAL_DESTINATION_PROPERTY};
 use crate::paging::{body_bytes, headers_only, Charge, MemoryBudget};
 use crate::queue::{lock, wake_all, Entry, MessageQueue, Placed};
@@ -681,6 +681,29 @@ impl Broker {
         let now = if message.timestamp != 0 { message.timestamp } else { now_millis() };
         self.place(&self.queue(dest.name()), self.resident_entry(key, message, origin), now);
         Ok(())
+    }
+
+    /// Acknowledges entries outside a transaction without waiting for the journal: the
+    /// returned commit tells when the acknowledgement is durable; `None` when there is
+    /// nothing to wait for. Sessions pipeline AUTO_ACKNOWLEDGE and batch
+    /// DUPS_OK_ACKNOWLEDGE with it.
+    pub(crate) fn acknowledge_started(&self, acks: Vec<(Arc<MessageQueue>, Entry)>) -> Option<Commit> {
+        let durable_journal = self.journal().is_durable();
+        let mut ops = Vec::new();
+        let mut sync = false;
+        for (queue, entry) in &acks {
+            if durable_journal && queue.durable && entry.is_journaled() {
+                sync |= entry.is_persistent();
+                ops.push(Op::Remove { store: queue.key.clone(), key: entry.key });
+            }
+            queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
+        }
+        match (ops.is_empty(), sync) {
+            (true, _) => None,
+            (false, true) => Some(self.journal().write_started(ops)),
+            // Only paged NON_PERSISTENT messages: written now, relaxed, as `apply` does.
+            (false, false) => self.journal().write_relaxed(ops).err().map(|e| Commit::done(Err(e))),
+        }
     }
 
     /// Acknowledges one entry outside a transaction.

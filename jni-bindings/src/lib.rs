@@ -48,6 +48,11 @@ pub extern "system" fn Java_io_herald_jms_Native_connectionIsBroken<'l>(mut env:
 }
 
 #[unsafe(no_mangle)]
+pub extern "system" fn Java_io_herald_jms_Native_connectionAwaitFailure<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, timeout_ms: jlong) {
+    env.with_env(|_env| -> Result<(), BindError> { ops::connection_await_failure(Handle(h), timeout_ms) }).resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
 pub extern "system" fn Java_io_herald_jms_Native_connectionCreateSession<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, mode: jint) -> jlong {
     env.with_env(|_env| -> Result<jlong, BindError> { ops::connection_create_session(Handle(h), mode) }).resolve::<ThrowJms>()
 }

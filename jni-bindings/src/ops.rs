@@ -69,6 +69,19 @@ pub fn connection_is_broken(h: Handle) -> BindResult<jboolean> {
     Ok(handle::connection(h)?.is_closed())
 }
 
+/// Blocks until the connection fails (then the failure is the error thrown), is closed,
+/// or `timeout_ms` passes (< 0: no limit); returns normally in the last two cases. Java's
+/// ExceptionListener thread sits here; releasing the handle closes the connection, which
+/// ends the wait.
+pub fn connection_await_failure(h: Handle, timeout_ms: jlong) -> BindResult<()> {
+    let connection = handle::connection(h)?;
+    let timeout = (timeout_ms >= 0).then(|| Duration::from_millis(timeout_ms as u64));
+    match connection.wait_for_failure(timeout) {
+        Some(failure) => Err(failure.into()),
+        None => Ok(()),
+    }
+}
+
 pub fn connection_create_session(h: Handle, mode: jint) -> BindResult<jlong> {
     let session = handle::connection(h)?.create_session(AckMode::from_jms(mode)?)?;
     let entry = SessionEntry { session, doorbell: Arc::new(Doorbell::default()) };

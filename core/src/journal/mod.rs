@@ -106,6 +106,13 @@ pub trait Journal: Send + Sync + 'static {
     /// Applies `ops` atomically and durably. Blocks until done.
     fn write(&self, ops: Vec<Op>) -> Result<(), Error>;
 
+    /// Like [`Journal::write`], without waiting: the returned [`Commit`] tells when the
+    /// unit is durable. Units are applied in the order they are started, so a later
+    /// write never lands before an earlier one. The default writes at once.
+    fn write_started(&self, ops: Vec<Op>) -> Commit {
+        Commit::done(self.write(ops))
+    }
+
     /// Applies `ops` atomically, durably enough to survive the process being killed but
     /// not necessarily a power loss: for bookkeeping whose loss is harmless, such as
     /// delivery counts. Blocks until written. The default is [`Journal::write`].
@@ -150,6 +157,10 @@ impl<J: Journal> Journal for Arc<J> {
         (**self).write_relaxed(ops)
     }
 
+    fn write_started(&self, ops: Vec<Op>) -> Commit {
+        (**self).write_started(ops)
+    }
+
     fn recover(&self) -> Result<Recovered, Error> {
         (**self).recover()
     }
@@ -164,6 +175,43 @@ impl<J: Journal> Journal for Arc<J> {
 
     fn close(&self) {
         (**self).close()
+    }
+}
+
+/// A write under way (see [`Journal::write_started`]).
+#[must_use = "a started write must be waited for before it counts as durable"]
+pub struct Commit(CommitState);
+
+enum CommitState {
+    Done(Result<(), Error>),
+    Pending(std::sync::mpsc::Receiver<Result<(), Error>>),
+}
+
+impl Commit {
+    /// A write that has already finished with `result`.
+    pub fn done(result: Result<(), Error>) -> Commit {
+        Commit(CommitState::Done(result))
+    }
+
+    fn pending(receiver: std::sync::mpsc::Receiver<Result<(), Error>>) -> Commit {
+        Commit(CommitState::Pending(receiver))
+    }
+
+    /// Blocks until the write is durable (or failed).
+    pub fn wait(self) -> Result<(), Error> {
+        match self.0 {
+            CommitState::Done(result) => result,
+            CommitState::Pending(receiver) => receiver.recv().unwrap_or(Err(Error::Closed)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Commit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            CommitState::Done(_) => "Commit(done)",
+            CommitState::Pending(_) => "Commit(pending)",
+        })
     }
 }
 

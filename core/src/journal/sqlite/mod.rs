@@ -57,7 +57,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
-use super::{Error, Journal, Op, Recovered, RecoveredEntry, StoreKey, SubscriptionRecord};
+use super::{Commit, Error, Journal, Op, Recovered, RecoveredEntry, StoreKey, SubscriptionRecord};
 use crate::error::{Error as HeraldError, ErrorKind};
 use crate::message::Message;
 use deliveries::{Appended, Counts, DeliveryLog};
@@ -293,13 +293,20 @@ impl SqliteJournal {
     }
 
     fn submit(&self, ops: Vec<Op>, relaxed: bool) -> Result<(), Error> {
+        self.start(ops, relaxed).wait()
+    }
+
+    /// Hands a unit to the writer thread without waiting for it.
+    fn start(&self, ops: Vec<Op>, relaxed: bool) -> Commit {
         if ops.is_empty() {
-            return Ok(());
+            return Commit::done(Ok(()));
         }
         let rows = ops.into_iter().map(Row::from_op).collect();
         let (done, wait) = mpsc::sync_channel(1);
-        self.send(Request::Write(Unit { rows, relaxed, done }))?;
-        wait.recv().unwrap_or(Err(Error::Closed))
+        if let Err(e) = self.send(Request::Write(Unit { rows, relaxed, done })) {
+            return Commit::done(Err(e));
+        }
+        Commit::pending(wait)
     }
 }
 
@@ -310,6 +317,10 @@ impl Journal for SqliteJournal {
 
     fn write(&self, ops: Vec<Op>) -> Result<(), Error> {
         self.submit(ops, false)
+    }
+
+    fn write_started(&self, ops: Vec<Op>) -> Commit {
+        self.start(ops, false)
     }
 
     fn write_relaxed(&self, ops: Vec<Op>) -> Result<(), Error> {

@@ -23,6 +23,12 @@ final class Native {
     static native void connectionStop(long connection);
     /** True when the native connection closed without Java closing it: it failed. */
     static native boolean connectionIsBroken(long connection);
+    /**
+     * Blocks until the connection fails, is closed or {@code timeoutMillis} passes (&lt; 0: no
+     * limit). Throws the failure (a tcp:// server gone) as a HeraldNativeException; returns
+     * normally otherwise. Releasing the handle ends the wait.
+     */
+    static native void connectionAwaitFailure(long connection, long timeoutMillis);
     static native long connectionCreateSession(long connection, int ackMode);
     /** Returns the destination as {@code temp-queue://NAME} or {@code temp-topic://NAME}. */
     static native String connectionCreateTemporary(long connection, boolean topic);
