@@ -103,8 +103,8 @@ pub extern "system" fn Java_io_herald_jms_Native_sessionRing<'l>(mut env: EnvUno
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_producerSend<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, dest: JString<'l>, message: JByteArray<'l>, mode: jint, priority: jint, ttl: jlong, delay: jlong, no_id: jboolean, no_timestamp: jboolean) -> JLongArray<'l> {
-    env.with_env(|env| -> Result<JLongArray<'l>, BindError> { ops::producer_send(env, Handle(h), dest, message, mode, priority, ttl, delay, no_id, no_timestamp) }).resolve::<ThrowJms>()
+pub extern "system" fn Java_io_herald_jms_Native_producerSend<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, dest: JString<'l>, message: JByteArray<'l>, length: jint, mode: jint, priority: jint, ttl: jlong, delay: jlong, no_id: jboolean, no_timestamp: jboolean, sent: JLongArray<'l>) {
+    env.with_env(|env| -> Result<(), BindError> { ops::producer_send(env, Handle(h), dest, message, length, mode, priority, ttl, delay, no_id, no_timestamp, sent) }).resolve::<ThrowJms>()
 }
 
 #[unsafe(no_mangle)]

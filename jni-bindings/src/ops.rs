@@ -175,26 +175,38 @@ pub fn session_ring(h: Handle) -> BindResult<()> {
 
 // ---- producer ----
 
+/// Sends the message encoded in the first `length` bytes of `message` (the Java encoder's
+/// own buffer, so it crosses without a trimmed copy) and writes what the send set into
+/// `sent`: {timestamp, expiration, deliveryTime, hasId, idHigh, idLow}.
 #[allow(clippy::too_many_arguments)]
-pub fn producer_send<'local>(
-    env: &mut Env<'local>,
+pub fn producer_send(
+    env: &mut Env<'_>,
     h: Handle,
     dest: JString<'_>,
     message: JByteArray<'_>,
+    length: jint,
     delivery_mode: jint,
     priority: jint,
     time_to_live: jlong,
     delivery_delay: jlong,
     disable_message_id: jboolean,
     disable_timestamp: jboolean,
-) -> BindResult<JLongArray<'local>> {
+    sent: JLongArray<'_>,
+) -> BindResult<()> {
     let producer = handle::producer(h)?;
     let dest = destination(env, &dest)?;
     if message.is_null() {
         return Err(BindError::invalid_argument("the message is null"));
     }
+    if sent.is_null() || sent.len(env)? < 6 {
+        return Err(BindError::invalid_argument("the result array must hold 6 longs"));
+    }
     let bytes = env.convert_byte_array(&message)?;
-    let message = Message::decode(&bytes)?;
+    let encoded = usize::try_from(length)
+        .ok()
+        .and_then(|n| bytes.get(..n))
+        .ok_or_else(|| BindError::invalid_argument(format!("length {length} is outside the message array ({} bytes)", bytes.len())))?;
+    let message = Message::decode(encoded)?;
     if !(0..=9).contains(&priority) {
         return Err(BindError::invalid_argument(format!("priority {priority} is not between 0 and 9")));
     }
@@ -206,17 +218,17 @@ pub fn producer_send<'local>(
         disable_message_id,
         disable_timestamp,
     };
-    let sent = producer.send_with(dest.as_ref(), message, &options)?;
-    let (hi, lo, has_id) = match sent.message_id {
+    let sent_now = producer.send_with(dest.as_ref(), message, &options)?;
+    let (hi, lo, has_id) = match sent_now.message_id {
         Some(id) => {
             let (hi, lo) = id.0.as_u64_pair();
             (hi as i64, lo as i64, 1)
         }
         None => (0, 0, 0),
     };
-    let out = JLongArray::new(env, 6)?;
-    out.set_region(env, 0, &[sent.timestamp, sent.expiration, sent.delivery_time, has_id, hi, lo])?;
-    Ok(out)
+    let result = [sent_now.timestamp, sent_now.expiration, sent_now.delivery_time, has_id, hi, lo];
+    sent.set_region(env, 0, &result)?;
+    Ok(())
 }
 
 // ---- consumer and browser ----

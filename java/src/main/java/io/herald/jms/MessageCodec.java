@@ -18,7 +18,12 @@ final class MessageCodec {
     private MessageCodec() {}
 
     static byte[] encode(HeraldMessage m) throws JMSException {
-        MsgPack.Writer w = new MsgPack.Writer();
+        return encodeToWriter(m).toByteArray();
+    }
+
+    /** Encodes into a writer sized for the message, whose buffer then crosses JNI as is. */
+    static MsgPack.Writer encodeToWriter(HeraldMessage m) throws JMSException {
+        MsgPack.Writer w = new MsgPack.Writer(256 + bodySizeHint(m));
         w.arrayHeader(12);
         if (m.messageId != null && m.messageId.startsWith("ID:")) {
             UUID id;
@@ -51,7 +56,19 @@ final class MessageCodec {
             writeValue(w, p.getValue());
         }
         writeBody(w, m);
-        return w.toByteArray();
+        return w;
+    }
+
+    /** About how many bytes the body takes encoded; 0 when unknown. */
+    private static int bodySizeHint(HeraldMessage m) throws JMSException {
+        if (m instanceof HeraldBytesMessage) {
+            return (int) Math.min(Integer.MAX_VALUE - 1024, ((HeraldBytesMessage) m).encodedSizeHint());
+        }
+        if (m instanceof HeraldTextMessage) {
+            String t = ((HeraldTextMessage) m).text;
+            return t == null ? 0 : (int) Math.min(Integer.MAX_VALUE - 1024, t.length() * 3L);
+        }
+        return 0;
     }
 
     private static void writeDestination(MsgPack.Writer w, HeraldDestination d) {

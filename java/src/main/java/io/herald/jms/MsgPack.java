@@ -12,11 +12,24 @@ final class MsgPack {
 
     static final class Writer {
         /** A plain growable buffer: ByteArrayOutputStream synchronizes every write. */
-        private final Buf out = new Buf();
+        private final Buf out;
+
+        Writer() {
+            this(256);
+        }
+
+        /** A writer whose buffer starts at {@code capacity} bytes (a good guess saves regrowing). */
+        Writer(int capacity) {
+            out = new Buf(Math.max(16, capacity));
+        }
 
         private static final class Buf {
-            byte[] b = new byte[256];
+            byte[] b;
             int n;
+
+            Buf(int capacity) {
+                b = new byte[capacity];
+            }
 
             void ensure(int more) {
                 if (n + more > b.length) b = Arrays.copyOf(b, Math.max(b.length * 2, n + more));
@@ -36,6 +49,15 @@ final class MsgPack {
 
         byte[] toByteArray() {
             return Arrays.copyOf(out.b, out.n);
+        }
+
+        /** The buffer itself: its first {@link #length()} bytes are what was written. */
+        byte[] buffer() {
+            return out.b;
+        }
+
+        int length() {
+            return out.n;
         }
 
         void nil() {

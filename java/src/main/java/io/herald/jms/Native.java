@@ -46,9 +46,13 @@ final class Native {
     static native boolean sessionWait(long session, long timeoutMillis);
     static native void sessionRing(long session);
 
-    /** Returns {timestamp, expiration, deliveryTime, hasId, idHigh, idLow}. */
-    static native long[] producerSend(long producer, String destination, byte[] message, int deliveryMode,
-            int priority, long timeToLive, long deliveryDelay, boolean disableMessageId, boolean disableTimestamp);
+    /**
+     * Sends the message encoded in the first {@code length} bytes of {@code message}; writes
+     * {timestamp, expiration, deliveryTime, hasId, idHigh, idLow} into {@code sent} (6 longs).
+     */
+    static native void producerSend(long producer, String destination, byte[] message, int length, int deliveryMode,
+            int priority, long timeToLive, long deliveryDelay, boolean disableMessageId, boolean disableTimestamp,
+            long[] sent);
 
     /**
      * timeout &lt; 0 waits forever, 0 does not wait; returns an encoded delivery or null. With
