@@ -706,15 +706,6 @@ impl Broker {
         }
     }
 
-    /// Acknowledges one entry outside a transaction.
-    pub(crate) fn acknowledge(&self, queue: &Arc<MessageQueue>, entry: Entry) -> Result<()> {
-        if self.journal().is_durable() && queue.durable && entry.is_journaled() {
-            return self.apply(Vec::new(), vec![(queue.clone(), entry)], 0);
-        }
-        queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-
     /// The queues a message sent to `dest` lands in.
     fn targets(&self, dest: &Destination, entry: &Entry) -> Result<Vec<Arc<MessageQueue>>> {
         self.check_temporary(dest, None)?;

@@ -268,7 +268,21 @@ impl SessionCore {
             return Ok(());
         };
         match self.mode {
-            AckMode::Auto | AckMode::DupsOk if !hold => self.broker().acknowledge(&f.queue, f.entry),
+            AckMode::Auto | AckMode::DupsOk if !hold => {
+                // The client handed the message out without waiting for the server, so
+                // nothing waits here either: the acknowledgement leaves with the
+                // journal's next group commit. The journal applies units in order, so
+                // whatever this connection is answered later (a send, a commit, a close)
+                // is durable only once this acknowledgement is. Close and recover wait
+                // for the last one.
+                if let Some(commit) = self.broker().acknowledge_started(vec![(f.queue, f.entry)]) {
+                    let previous = lock(&self.state).ack_commit.replace(commit);
+                    if let Some(e) = previous.and_then(Commit::finished_error) {
+                        return Err(Error::from(e));
+                    }
+                }
+                Ok(())
+            }
             _ => {
                 lock(&self.state).unacked.push((f.queue, f.entry));
                 Ok(())

@@ -197,6 +197,19 @@ impl Commit {
         Commit(CommitState::Pending(receiver))
     }
 
+    /// The error of a write that has finished and failed, without waiting for one still
+    /// under way.
+    pub fn finished_error(self) -> Option<Error> {
+        match self.0 {
+            CommitState::Done(result) => result.err(),
+            CommitState::Pending(receiver) => match receiver.try_recv() {
+                Ok(result) => result.err(),
+                Err(std::sync::mpsc::TryRecvError::Empty) => None,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(Error::Closed),
+            },
+        }
+    }
+
     /// Blocks until the write is durable (or failed).
     pub fn wait(self) -> Result<(), Error> {
         match self.0 {

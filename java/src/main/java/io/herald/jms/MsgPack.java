@@ -297,6 +297,33 @@ final class MsgPack {
             return tryNil() ? null : string();
         }
 
+        /**
+         * A string that is usually one of {@code known} (an enum variant's name): returns
+         * that constant without decoding or allocating, or a new String otherwise.
+         */
+        String symbol(String[] known) {
+            int b = peek();
+            if ((b & 0xe0) == 0xa0) {
+                int n = b & 0x1f;
+                if (pos + 1 + n <= buf.length) {
+                    for (String k : known) {
+                        if (k.length() == n && asciiAt(pos + 1, k)) {
+                            pos += 1 + n;
+                            return k;
+                        }
+                    }
+                }
+            }
+            return string();
+        }
+
+        private boolean asciiAt(int at, String ascii) {
+            for (int i = 0; i < ascii.length(); i++) {
+                if (buf[at + i] != (byte) ascii.charAt(i)) return false;
+            }
+            return true;
+        }
+
         /** A bin value, or an array of byte-sized integers (serde's {@code Vec<u8>}). */
         byte[] bytes() {
             int b = peek();
