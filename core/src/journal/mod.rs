@@ -14,7 +14,7 @@ mod sqlite;
 use std::sync::Arc;
 
 pub use sqlite::{
-    JournalStats, SqliteJournal, SqliteOptions, SyncMode, DATABASE_FILE, DELIVERY_LOG, DELIVERY_LOG_OLD, LOCK_FILE, SCHEMA_VERSION,
+    JournalStats, OnFull, SqliteJournal, SqliteOptions, SyncMode, DEFAULT_BLOCK_TIMEOUT, DATABASE_FILE, DELIVERY_LOG, DELIVERY_LOG_OLD, LOCK_FILE, SCHEMA_VERSION,
     WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT,
 };
 

@@ -47,6 +47,7 @@
 
 mod deliveries;
 
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
@@ -123,13 +124,60 @@ impl SyncMode {
     }
 }
 
+/// What a send does when the journal has no room for it (see [`SqliteOptions::max_size`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnFull {
+    /// The send (or transaction commit) fails at once with a `ResourceAllocation` error.
+    #[default]
+    Fail,
+    /// The send waits until acknowledgements free space, then is written (flow
+    /// control); after [`SqliteOptions::block_timeout`] it fails with a
+    /// `ResourceAllocation` error instead.
+    Block,
+}
+
+impl OnFull {
+    /// Parses `fail` or `block`, as written in a configuration file or a URL.
+    pub fn parse(text: &str) -> Result<OnFull, HeraldError> {
+        match text.to_ascii_lowercase().as_str() {
+            "fail" => Ok(OnFull::Fail),
+            "block" => Ok(OnFull::Block),
+            _ => Err(HeraldError::new(
+                ErrorKind::InvalidArgument,
+                format!("on-full policy \"{text}\" is neither \"fail\" nor \"block\""),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnFull::Fail => "fail",
+            OnFull::Block => "block",
+        }
+    }
+}
+
+/// How long a blocked send waits for space by default.
+pub const DEFAULT_BLOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Settings of a [`SqliteJournal`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SqliteOptions {
     pub sync: SyncMode,
-    /// The most bytes the database may take; beyond it a write fails with a
-    /// `ResourceAllocation` error. `None`: as much as the disk has.
+    /// The most bytes the database may take. A send that does not fit is refused or
+    /// waits, as [`SqliteOptions::on_full`] says; acknowledgements always fit (a small
+    /// share of the size is kept for them). `None`: as much as the disk has.
     pub max_size: Option<u64>,
+    /// What a send that does not fit does.
+    pub on_full: OnFull,
+    /// With [`OnFull::Block`], how long a send waits for space before it fails.
+    pub block_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> SqliteOptions {
+        SqliteOptions { sync: SyncMode::Full, max_size: None, on_full: OnFull::Fail, block_timeout: DEFAULT_BLOCK_TIMEOUT }
+    }
 }
 
 /// A unit as the writer thread applies it: bodies already encoded.
@@ -158,7 +206,31 @@ impl Row {
 struct Unit {
     rows: Vec<Row>,
     relaxed: bool,
+    /// Stores a message: subject to the size limit's flow control.
+    grows: bool,
+    /// Removes a message reference: may free space for units waiting.
+    frees: bool,
+    /// When a unit waiting for space gives up.
+    deadline: Option<Instant>,
     done: SyncSender<Result<(), Error>>,
+}
+
+/// How many pages the database may use, from [`SqliteOptions::max_size`].
+#[derive(Clone, Copy, Debug)]
+struct PageLimits {
+    /// Units that store messages stop here.
+    sends: i64,
+    /// Everything else may go up to here: the pages between the two are kept so that
+    /// an acknowledgement always fits, however full the journal is.
+    all: i64,
+}
+
+impl PageLimits {
+    fn new(max_size: u64, page_size: i64) -> PageLimits {
+        let all = (max_size.min(i64::MAX as u64) as i64 / page_size.max(512)).max(16);
+        let reserve = (all / 32).clamp(8, 1024);
+        PageLimits { sends: all - reserve, all }
+    }
 }
 
 enum Request {
@@ -240,7 +312,7 @@ impl SqliteJournal {
             }
         }
         let db_path = dir.join(DATABASE_FILE);
-        let conn = open_database(&db_path, options)?;
+        let (conn, limits) = open_database(&db_path, options)?;
         let deliveries = Arc::new(
             DeliveryLog::open(&dir)
                 .map_err(|e| io_error(format!("cannot open the delivery log in {}: {e}", dir.display())))?,
@@ -251,13 +323,18 @@ impl SqliteJournal {
         )
         .map_err(|e| io_error(format!("cannot open {} for reading: {e}", db_path.display())))?;
         let (sender, receiver) = mpsc::channel();
-        let sync = options.sync;
+        let settings = WriterSettings {
+            full: options.sync == SyncMode::Full,
+            limits,
+            on_full: options.on_full,
+            block_timeout: options.block_timeout,
+        };
         let log = deliveries.clone();
         let counters = Arc::new(Counters::default());
         let writer_counters = counters.clone();
         let writer = std::thread::Builder::new()
             .name("herald-journal".into())
-            .spawn(move || Writer::new(conn, sync, log, writer_counters).run(receiver))
+            .spawn(move || Writer::new(conn, settings, log, writer_counters).run(receiver))
             .map_err(|e| io_error(format!("cannot start the journal thread: {e}")))?;
         Ok(SqliteJournal {
             dir,
@@ -296,9 +373,11 @@ impl SqliteJournal {
         if ops.is_empty() {
             return Ok(());
         }
+        let grows = ops.iter().any(|op| matches!(op, Op::AddMessage { .. }));
+        let frees = ops.iter().any(|op| matches!(op, Op::Remove { .. } | Op::RemoveSubscription { .. }));
         let rows = ops.into_iter().map(Row::from_op).collect();
         let (done, wait) = mpsc::sync_channel(1);
-        self.send(Request::Write(Unit { rows, relaxed, done }))?;
+        self.send(Request::Write(Unit { rows, relaxed, grows, frees, deadline: None, done }))?;
         wait.recv().unwrap_or(Err(Error::Closed))
     }
 }
@@ -401,7 +480,7 @@ fn storage(e: rusqlite::Error) -> Error {
     }
 }
 
-fn open_database(path: &Path, options: &SqliteOptions) -> Result<Connection, HeraldError> {
+fn open_database(path: &Path, options: &SqliteOptions) -> Result<(Connection, Option<PageLimits>), HeraldError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)
         .map_err(|e| io_error(format!("cannot open {}: {e}", path.display())))?;
@@ -427,7 +506,7 @@ fn open_database(path: &Path, options: &SqliteOptions) -> Result<Connection, Her
     check_version(path, version)?;
 
     // Set the connection up, outside any transaction.
-    let setup = |conn: &Connection| -> rusqlite::Result<String> {
+    let setup = |conn: &Connection| -> rusqlite::Result<(String, Option<PageLimits>)> {
         if fresh {
             // Must precede the first table.
             conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
@@ -437,14 +516,16 @@ fn open_database(path: &Path, options: &SqliteOptions) -> Result<Connection, Her
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT as i64)?;
         conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
+        let mut limits = None;
         if let Some(max) = options.max_size {
             let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
-            let pages = (max as i64 / page_size.max(512)).max(16);
-            conn.pragma_update(None, "max_page_count", pages)?;
+            let l = PageLimits::new(max, page_size);
+            conn.pragma_update(None, "max_page_count", l.all)?;
+            limits = Some(l);
         }
-        Ok(mode)
+        Ok((mode, limits))
     };
-    let mode = setup(&conn).map_err(|e| unreadable(path, &e))?;
+    let (mode, limits) = setup(&conn).map_err(|e| unreadable(path, &e))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(io_error(format!(
             "{} cannot use write-ahead logging (journal_mode is {mode}); the file system may not support it",
@@ -455,7 +536,7 @@ fn open_database(path: &Path, options: &SqliteOptions) -> Result<Connection, Her
     // Create or upgrade the schema, all or nothing. A current database is not written
     // to at all here.
     if version == SCHEMA_VERSION {
-        return Ok(conn);
+        return Ok((conn, limits));
     }
     let migrate = |conn: &mut Connection| -> Result<(), HeraldError> {
         let tx = conn
@@ -480,7 +561,7 @@ fn open_database(path: &Path, options: &SqliteOptions) -> Result<Connection, Her
         tx.commit().map_err(|e| fail("commit", e))
     };
     migrate(&mut conn)?;
-    Ok(conn)
+    Ok((conn, limits))
 }
 
 fn check_version(path: &Path, version: i64) -> Result<(), HeraldError> {
@@ -507,12 +588,30 @@ fn sync_level(full: bool) -> &'static str {
 
 // ---- the writer thread ----
 
+/// What the writer thread is told at open.
+struct WriterSettings {
+    /// Strict units commit with synchronous=FULL.
+    full: bool,
+    limits: Option<PageLimits>,
+    on_full: OnFull,
+    block_timeout: Duration,
+}
+
 struct Writer {
     conn: Connection,
     /// Strict units commit with synchronous=FULL.
     full: bool,
     /// The connection's current `synchronous` setting (true: FULL).
     current_full: bool,
+    limits: Option<PageLimits>,
+    /// The connection's current `max_page_count`, when known.
+    current_limit: Option<i64>,
+    on_full: OnFull,
+    block_timeout: Duration,
+    /// Units waiting for space ([`OnFull::Block`]), oldest first.
+    parked: VecDeque<Unit>,
+    /// Space may have been freed since the parked units last tried.
+    retry_parked: bool,
     deliveries: Arc<DeliveryLog>,
     counters: Arc<Counters>,
     last_vacuum_check: Instant,
@@ -520,12 +619,17 @@ struct Writer {
 }
 
 impl Writer {
-    fn new(conn: Connection, sync: SyncMode, deliveries: Arc<DeliveryLog>, counters: Arc<Counters>) -> Writer {
-        let full = sync == SyncMode::Full;
+    fn new(conn: Connection, settings: WriterSettings, deliveries: Arc<DeliveryLog>, counters: Arc<Counters>) -> Writer {
         Writer {
             conn,
-            full,
-            current_full: full,
+            full: settings.full,
+            current_full: settings.full,
+            limits: settings.limits,
+            current_limit: settings.limits.map(|l| l.all),
+            on_full: settings.on_full,
+            block_timeout: settings.block_timeout,
+            parked: VecDeque::new(),
+            retry_parked: false,
             deliveries,
             counters,
             last_vacuum_check: Instant::now(),
@@ -538,18 +642,33 @@ impl Writer {
         // Units the previous batch carried: how many writers seem to be active.
         let mut expected = 1;
         loop {
+            self.expire_parked();
             // A request already waiting arrived during the last commit.
             let (first, backlog) = match requests.try_recv() {
                 Ok(r) => (r, true),
-                Err(TryRecvError::Empty) => match requests.recv_timeout(VACUUM_EVERY) {
-                    Ok(r) => (r, false),
-                    Err(RecvTimeoutError::Timeout) => {
-                        // Idle: a good moment to give every free page back.
-                        self.maintain(None);
-                        continue;
+                Err(TryRecvError::Empty) if self.retry_parked => {
+                    // The last commit freed space: the units waiting for it try again.
+                    self.commit(Vec::new());
+                    continue;
+                }
+                Err(TryRecvError::Empty) => {
+                    let now = Instant::now();
+                    let wait = match self.parked.iter().filter_map(|u| u.deadline).min() {
+                        Some(deadline) => deadline.saturating_duration_since(now).min(VACUUM_EVERY),
+                        None => VACUUM_EVERY,
+                    };
+                    match requests.recv_timeout(wait) {
+                        Ok(r) => (r, false),
+                        Err(RecvTimeoutError::Timeout) => {
+                            // Idle: a good moment to give every free page back.
+                            if self.last_vacuum_check.elapsed() >= VACUUM_EVERY {
+                                self.maintain(None);
+                            }
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => break,
                     }
-                    Err(RecvTimeoutError::Disconnected) => break,
-                },
+                }
                 Err(TryRecvError::Disconnected) => break,
             };
             self.take(first, &mut batch);
@@ -581,6 +700,9 @@ impl Writer {
             if self.last_vacuum_check.elapsed() >= VACUUM_EVERY {
                 self.maintain(Some(VACUUM_STEP));
             }
+        }
+        for unit in self.parked.drain(..) {
+            let _ = unit.done.send(Err(Error::Closed));
         }
         if let Err(e) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
             tracing::warn!(cause = %e, "could not checkpoint the journal on close");
@@ -617,12 +739,27 @@ impl Writer {
         Ok(())
     }
 
+    /// Sets the page limit for units that store messages (`grows`) or for the others.
+    fn set_limit(&mut self, grows: bool) -> Result<(), Error> {
+        let Some(limits) = self.limits else { return Ok(()) };
+        let target = if grows { limits.sends } else { limits.all };
+        if self.current_limit != Some(target) {
+            // SQLite never sets the limit below the current size: then it is unknown
+            // and set again next time.
+            let set: i64 =
+                self.conn.pragma_update_and_check(None, "max_page_count", target, |r| r.get(0)).map_err(storage)?;
+            self.current_limit = (set == target).then_some(target);
+        }
+        Ok(())
+    }
+
     /// Raises stored delivery counts to those of the delivery log.
     fn apply_counts(&mut self, counts: &Counts, full: bool) -> Result<(), Error> {
         if counts.is_empty() {
             return Ok(());
         }
         self.set_sync(full)?;
+        self.set_limit(false)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(storage)?;
         {
             let mut stmt = tx
@@ -637,27 +774,102 @@ impl Writer {
         tx.commit().map_err(storage)
     }
 
+    /// Puts a unit that found no space at the back of those waiting.
+    fn park(&mut self, mut unit: Unit) {
+        unit.deadline.get_or_insert_with(|| Instant::now() + self.block_timeout);
+        self.parked.push_back(unit);
+    }
+
+    /// Fails the waiting units whose time is up.
+    fn expire_parked(&mut self) {
+        if self.parked.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let timeout = self.block_timeout;
+        let (expired, waiting): (VecDeque<Unit>, VecDeque<Unit>) =
+            self.parked.drain(..).partition(|u| u.deadline.is_some_and(|d| d <= now));
+        self.parked = waiting;
+        for unit in expired {
+            let _ = unit.done.send(Err(Error::Full(format!(
+                "no space was freed within the block timeout of {} ms (on_full = block), so the message was not \
+                 written; consume messages or raise max_size",
+                timeout.as_millis()
+            ))));
+        }
+    }
+
     /// Commits a batch of units as one transaction and tells each writer the outcome.
-    fn commit(&mut self, units: Vec<Unit>) {
+    /// With [`OnFull::Block`], a unit storing a message that does not fit waits (parked)
+    /// instead, behind any unit already waiting, until a later commit frees space.
+    fn commit(&mut self, mut units: Vec<Unit>) {
+        let mut retrying = false;
+        let retry = std::mem::take(&mut self.retry_parked);
+        if !self.parked.is_empty() {
+            let (grow, rest): (Vec<Unit>, Vec<Unit>) = units.into_iter().partition(|u| u.grows);
+            for unit in grow {
+                self.park(unit);
+            }
+            units = rest;
+            if retry {
+                let mut retry: Vec<Unit> = self.parked.drain(..).collect();
+                retry.append(&mut units);
+                units = retry;
+                retrying = true;
+            }
+        }
         if units.is_empty() {
             return;
         }
         let strict = units.iter().any(|u| !u.relaxed);
+        let full = self.full && strict;
         let began = Instant::now();
-        let result = self.apply(&units, self.full && strict);
+        // All units in one transaction; should that fail, each unit on its own, so
+        // that only the units at fault fail (or wait).
+        let outcomes = match retrying {
+            false => match self.apply(&units, full) {
+                Ok(()) => Ok(None),
+                Err(_) => self.apply_each(&units, full).map(Some),
+            },
+            true => self.apply_each(&units, full).map(Some),
+        };
         self.last_commit = began.elapsed();
         self.counters.commits.fetch_add(1, Ordering::Relaxed);
         self.counters.units.fetch_add(units.len() as u64, Ordering::Relaxed);
-        if let Err(e) = &result {
-            tracing::warn!(units = units.len(), cause = %e, "a journal commit failed");
-        }
-        for unit in units {
-            let _ = unit.done.send(result.clone());
+        match outcomes {
+            Ok(None) => {
+                if units.iter().any(|u| u.frees) && !self.parked.is_empty() {
+                    self.retry_parked = true;
+                }
+                for unit in units {
+                    let _ = unit.done.send(Ok(()));
+                }
+            }
+            Ok(Some(outcomes)) => {
+                for (unit, outcome) in units.into_iter().zip(outcomes) {
+                    match outcome {
+                        Err(Error::Full(_)) if unit.grows && self.on_full == OnFull::Block => self.park(unit),
+                        outcome => {
+                            if let Err(e) = &outcome {
+                                tracing::warn!(cause = %e, "a journal write failed");
+                            }
+                            let _ = unit.done.send(outcome);
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(units = units.len(), cause = %e, "a journal commit failed");
+                for unit in units {
+                    let _ = unit.done.send(Err(e.clone()));
+                }
+            }
         }
     }
 
     fn apply(&mut self, units: &[Unit], full: bool) -> Result<(), Error> {
         self.set_sync(full)?;
+        self.set_limit(units.iter().any(|u| u.grows))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(storage)?;
         for unit in units {
             for row in &unit.rows {
@@ -665,6 +877,57 @@ impl Writer {
             }
         }
         tx.commit().map_err(storage)
+    }
+
+    /// Applies each unit in a savepoint of one transaction: the units that free space
+    /// first, then those that store messages, in order. A unit that fails is rolled
+    /// back alone and gets its error; with [`OnFull::Block`], once a unit finds no
+    /// space the later ones storing messages are not tried (they queue behind it).
+    /// `Err` when the transaction itself cannot be committed: then nothing is kept.
+    fn apply_each(&mut self, units: &[Unit], full: bool) -> Result<Vec<Result<(), Error>>, Error> {
+        let order: Vec<usize> =
+            (0..units.len()).filter(|&i| !units[i].grows).chain((0..units.len()).filter(|&i| units[i].grows)).collect();
+        let mut failed: Vec<Option<Error>> = vec![None; units.len()];
+        'attempt: loop {
+            self.set_sync(full)?;
+            self.conn.execute_batch("BEGIN IMMEDIATE").map_err(storage)?;
+            let mut blocked = false;
+            for &i in &order {
+                if failed[i].is_some() {
+                    continue;
+                }
+                let unit = &units[i];
+                if unit.grows && blocked {
+                    failed[i] = Some(Error::Full("waiting behind an earlier message".into()));
+                    continue;
+                }
+                let result = self.set_limit(unit.grows).and_then(|()| {
+                    self.conn.execute_batch("SAVEPOINT unit").map_err(storage)?;
+                    unit.rows.iter().try_for_each(|row| apply_row(&self.conn, row)).map_err(storage)
+                });
+                match result {
+                    Ok(()) => self.conn.execute_batch("RELEASE unit").map_err(storage)?,
+                    Err(e) => {
+                        if self.conn.is_autocommit() {
+                            // SQLite rolled the whole transaction back: start again
+                            // without this unit.
+                            failed[i] = Some(e);
+                            continue 'attempt;
+                        }
+                        self.conn.execute_batch("ROLLBACK TO unit; RELEASE unit").map_err(storage)?;
+                        blocked |= matches!(e, Error::Full(_)) && unit.grows && self.on_full == OnFull::Block;
+                        failed[i] = Some(e);
+                    }
+                }
+            }
+            if let Err(e) = self.conn.execute_batch("COMMIT") {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                return Err(storage(e));
+            }
+            return Ok(failed.into_iter().map(|f| f.map_or(Ok(()), Err)).collect());
+        }
     }
 
     fn recover(&mut self, body_budget: usize) -> Result<Recovered, Error> {
@@ -764,7 +1027,7 @@ impl Writer {
     }
 }
 
-fn apply_row(tx: &rusqlite::Transaction<'_>, row: &Row) -> rusqlite::Result<()> {
+fn apply_row(tx: &Connection, row: &Row) -> rusqlite::Result<()> {
     match row {
         Row::AddMessage { key, data } => {
             tx.prepare_cached("INSERT INTO message (key, data) VALUES (?1, ?2)")?.execute(params![*key as i64, data])?;
