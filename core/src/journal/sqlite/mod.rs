@@ -1251,4 +1251,112 @@ mod tests {
         journal.close();
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    /// A writer over a fresh database in `dir`, driven directly so that a test decides
+    /// which units share a batch.
+    fn writer(dir: &Path, options: &SqliteOptions) -> Writer {
+        std::fs::create_dir_all(dir).unwrap();
+        let (conn, limits) = open_database(&dir.join(DATABASE_FILE), options).unwrap();
+        let settings = WriterSettings {
+            full: options.sync == SyncMode::Full,
+            limits,
+            on_full: options.on_full,
+            block_timeout: options.block_timeout,
+        };
+        Writer::new(conn, settings, Arc::new(DeliveryLog::open(dir).unwrap()), Arc::default())
+    }
+
+    fn unit(ops: Vec<Op>) -> (Unit, Receiver<Result<(), Error>>) {
+        let grows = ops.iter().any(|op| matches!(op, Op::AddMessage { .. }));
+        let frees = ops.iter().any(|op| matches!(op, Op::Remove { .. }));
+        let (done, wait) = mpsc::sync_channel(1);
+        let rows = ops.into_iter().map(Row::from_op).collect();
+        (Unit { rows, relaxed: false, grows, frees, deadline: None, done }, wait)
+    }
+
+    fn sized(key: u64, bytes: usize) -> Vec<Op> {
+        vec![
+            Op::AddMessage { key, message: Arc::new(Message::text("m".repeat(bytes))) },
+            Op::Enqueue { store: "queue:q".into(), key },
+        ]
+    }
+
+    fn remove(key: u64) -> Vec<Op> {
+        vec![Op::Remove { store: "queue:q".into(), key }]
+    }
+
+    /// Fills the journal with 8 KiB messages from key 1 until one does not fit (it
+    /// fails, or waits); returns the last key stored.
+    fn fill(writer: &mut Writer) -> u64 {
+        for key in 1..1000 {
+            let (u, wait) = unit(sized(key, 8192));
+            writer.commit(vec![u]);
+            match wait.try_recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(Error::Full(_))) | Err(TryRecvError::Empty) => return key - 1,
+                other => panic!("unexpected outcome {other:?}"),
+            }
+        }
+        panic!("the size limit was never reached");
+    }
+
+    #[test]
+    fn in_a_batch_only_the_unit_that_does_not_fit_fails() {
+        let dir = scratch("batch-full");
+        let options = SqliteOptions { max_size: Some(256 * 1024), ..SqliteOptions::default() };
+        let mut writer = writer(&dir, &options);
+        let stored = fill(&mut writer);
+        assert!(stored >= 10, "only {stored} fitted");
+        // One batch: an acknowledgement, a message that cannot fit, one that fits in the
+        // space the acknowledgement frees.
+        let (ack, ack_done) = unit(remove(1));
+        let (big, big_done) = unit(sized(5000, 200 * 1024));
+        let (small, small_done) = unit(sized(5001, 100));
+        writer.commit(vec![big, ack, small]);
+        assert!(matches!(ack_done.try_recv(), Ok(Ok(()))));
+        assert!(matches!(big_done.try_recv(), Ok(Err(Error::Full(_)))));
+        assert!(matches!(small_done.try_recv(), Ok(Ok(()))));
+        let recovered = writer.recover(usize::MAX).unwrap();
+        let keys: Vec<u64> = recovered.messages.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, (2..=stored).chain([5001]).collect::<Vec<_>>());
+        // However full, acknowledgements go through: the journal drains completely.
+        let (acks, waits): (Vec<Unit>, Vec<_>) = keys.iter().map(|&k| unit(remove(k))).unzip();
+        writer.commit(acks);
+        assert!(waits.iter().all(|w| matches!(w.try_recv(), Ok(Ok(())))));
+        assert!(writer.recover(usize::MAX).unwrap().messages.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn with_block_units_that_do_not_fit_wait_in_order_until_space_is_freed() {
+        let dir = scratch("batch-block");
+        let options = SqliteOptions {
+            max_size: Some(256 * 1024),
+            on_full: OnFull::Block,
+            block_timeout: Duration::from_secs(60),
+            ..SqliteOptions::default()
+        };
+        let mut writer = writer(&dir, &options);
+        let stored = fill(&mut writer);
+        // The unit that did not fit (key stored + 1) waits.
+        assert_eq!(writer.parked.len(), 1);
+        // A send behind it waits too, although it would fit; an acknowledgement does not.
+        let (small, small_done) = unit(sized(5000, 100));
+        let (ack, ack_done) = unit(remove(1));
+        writer.commit(vec![small, ack]);
+        assert!(matches!(ack_done.try_recv(), Ok(Ok(()))));
+        assert!(small_done.try_recv().is_err(), "a send overtook the one waiting");
+        assert_eq!(writer.parked.len(), 2);
+        // The acknowledgement freed space: the waiting units try again with the next
+        // commit, after its acknowledgements, and both go through, oldest first.
+        assert!(writer.retry_parked);
+        let (acks, _waits): (Vec<Unit>, Vec<_>) = (2..=stored).map(|k| unit(remove(k))).unzip();
+        writer.commit(acks);
+        assert!(writer.parked.is_empty());
+        assert!(matches!(small_done.try_recv(), Ok(Ok(()))));
+        let recovered = writer.recover(usize::MAX).unwrap();
+        let keys: Vec<u64> = recovered.messages.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, [stored + 1, 5000]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
