@@ -225,9 +225,8 @@ mod tests {
 
     #[test]
     fn the_journal_section_sets_the_size_limit_and_what_a_full_journal_does() {
-        let config =
-            Config::parse("[journal]\nsync = \"os\"\nmax_bytes = 1048576\non_full = \"block\"\nblock_timeout_ms = 250\n")
-                .unwrap();
+        let text = "[journal]\nsync = \"os\"\nmax_bytes = 1048576\non_full = \"block\"\nblock_timeout_ms = 250\n";
+        let config = Config::parse(text).unwrap();
         let options = config.journal.options().unwrap();
         assert_eq!(
             options,
@@ -240,7 +239,8 @@ mod tests {
         );
         // Without the section: the defaults, failing at once when full.
         assert_eq!(Config::parse("").unwrap().journal.options().unwrap(), SqliteOptions::default());
-        assert_eq!(Config::parse("[journal]\non_full = \"fail\"\n").unwrap().journal.options().unwrap().on_full, OnFull::Fail);
+        let fail = Config::parse("[journal]\non_full = \"fail\"\n").unwrap();
+        assert_eq!(fail.journal.options().unwrap().on_full, OnFull::Fail);
     }
 
     #[test]

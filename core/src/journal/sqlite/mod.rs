@@ -176,7 +176,12 @@ pub struct SqliteOptions {
 
 impl Default for SqliteOptions {
     fn default() -> SqliteOptions {
-        SqliteOptions { sync: SyncMode::Full, max_size: None, on_full: OnFull::Fail, block_timeout: DEFAULT_BLOCK_TIMEOUT }
+        SqliteOptions {
+            sync: SyncMode::Full,
+            max_size: None,
+            on_full: OnFull::Fail,
+            block_timeout: DEFAULT_BLOCK_TIMEOUT,
+        }
     }
 }
 
@@ -622,7 +627,12 @@ struct Writer {
 }
 
 impl Writer {
-    fn new(conn: Connection, settings: WriterSettings, deliveries: Arc<DeliveryLog>, counters: Arc<Counters>) -> Writer {
+    fn new(
+        conn: Connection,
+        settings: WriterSettings,
+        deliveries: Arc<DeliveryLog>,
+        counters: Arc<Counters>,
+    ) -> Writer {
         Writer {
             conn,
             full: settings.full,
@@ -1043,7 +1053,8 @@ struct Statements<'c> {
     delete_message: Option<CachedStatement<'c>>,
 }
 
-const DELETE_UNREFERENCED: &str = "DELETE FROM message WHERE key = ?1 AND NOT EXISTS (SELECT 1 FROM entry WHERE key = ?1)";
+const DELETE_UNREFERENCED: &str =
+    "DELETE FROM message WHERE key = ?1 AND NOT EXISTS (SELECT 1 FROM entry WHERE key = ?1)";
 
 impl<'c> Statements<'c> {
     fn new(conn: &'c Connection) -> Statements<'c> {
