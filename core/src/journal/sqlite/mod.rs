@@ -848,7 +848,9 @@ impl Writer {
         };
         self.last_commit = began.elapsed();
         self.counters.commits.fetch_add(1, Ordering::Relaxed);
-        self.counters.units.fetch_add(units.len() as u64, Ordering::Relaxed);
+        // Units parked again are counted once they are written.
+        let waiting = self.parked.len();
+        let offered = units.len();
         match outcomes {
             Ok(None) => {
                 if units.iter().any(|u| u.frees) && !self.parked.is_empty() {
@@ -863,8 +865,11 @@ impl Writer {
                     match outcome {
                         Err(Error::Full(_)) if unit.grows && self.on_full == OnFull::Block => self.park(unit),
                         outcome => {
-                            if let Err(e) = &outcome {
-                                tracing::warn!(cause = %e, "a journal write failed");
+                            match &outcome {
+                                // Refused for want of space: the sender is told; not a fault.
+                                Err(e @ Error::Full(_)) => tracing::debug!(cause = %e, "a journal write did not fit"),
+                                Err(e) => tracing::warn!(cause = %e, "a journal write failed"),
+                                Ok(()) => {}
                             }
                             let _ = unit.done.send(outcome);
                         }
@@ -878,6 +883,8 @@ impl Writer {
                 }
             }
         }
+        let parked = self.parked.len().saturating_sub(waiting);
+        self.counters.units.fetch_add((offered - parked) as u64, Ordering::Relaxed);
     }
 
     fn apply(&mut self, units: &[Unit], full: bool) -> Result<(), Error> {
