@@ -198,7 +198,7 @@ enum Row {
 impl Row {
     fn from_op(op: Op) -> Row {
         match op {
-            Op::AddMessage { key, message } => Row::AddMessage { key, data: message.encode() },
+            Op::AddMessage { key, message } => Row::AddMessage { key, data: encode(&message) },
             Op::Enqueue { store, key } => Row::Enqueue { store, key },
             Op::Remove { store, key } => Row::Remove { store, key },
             Op::SetDeliveryCount { store, key, count } => Row::SetDeliveryCount { store, key, count },
@@ -206,6 +206,14 @@ impl Row {
             Op::RemoveSubscription { store } => Row::RemoveSubscription { store },
         }
     }
+}
+
+/// `Message::encode`, into a buffer sized up front: growing one from empty cost more than
+/// the encoding itself.
+fn encode(message: &Message) -> Vec<u8> {
+    let mut data = Vec::with_capacity(message.body.size_estimate() + 512);
+    rmp_serde::encode::write(&mut data, message).expect("a Message always serializes");
+    data
 }
 
 struct Unit {
@@ -848,43 +856,42 @@ impl Writer {
         };
         self.last_commit = began.elapsed();
         self.counters.commits.fetch_add(1, Ordering::Relaxed);
-        // Units parked again are counted once they are written.
-        let waiting = self.parked.len();
-        let offered = units.len();
-        match outcomes {
+        let finished: Vec<(Unit, Result<(), Error>)> = match outcomes {
             Ok(None) => {
                 if units.iter().any(|u| u.frees) && !self.parked.is_empty() {
                     self.retry_parked = true;
                 }
-                for unit in units {
-                    let _ = unit.done.send(Ok(()));
-                }
+                units.into_iter().map(|u| (u, Ok(()))).collect()
             }
             Ok(Some(outcomes)) => {
+                let mut finished = Vec::with_capacity(units.len());
                 for (unit, outcome) in units.into_iter().zip(outcomes) {
                     match outcome {
                         Err(Error::Full(_)) if unit.grows && self.on_full == OnFull::Block => self.park(unit),
-                        outcome => {
-                            match &outcome {
-                                // Refused for want of space: the sender is told; not a fault.
-                                Err(e @ Error::Full(_)) => tracing::debug!(cause = %e, "a journal write did not fit"),
-                                Err(e) => tracing::warn!(cause = %e, "a journal write failed"),
-                                Ok(()) => {}
-                            }
-                            let _ = unit.done.send(outcome);
+                        Err(e @ Error::Full(_)) => {
+                            // Refused for want of space: the sender is told; not a fault.
+                            tracing::debug!(cause = %e, "a journal write did not fit");
+                            finished.push((unit, Err(e)));
                         }
+                        Err(e) => {
+                            tracing::warn!(cause = %e, "a journal write failed");
+                            finished.push((unit, Err(e)));
+                        }
+                        Ok(()) => finished.push((unit, Ok(()))),
                     }
                 }
+                finished
             }
             Err(e) => {
                 tracing::warn!(units = units.len(), cause = %e, "a journal commit failed");
-                for unit in units {
-                    let _ = unit.done.send(Err(e.clone()));
-                }
+                units.into_iter().map(|u| (u, Err(e.clone()))).collect()
             }
+        };
+        // Counted before the writers hear of it; a unit waiting again counts once written.
+        self.counters.units.fetch_add(finished.len() as u64, Ordering::Relaxed);
+        for (unit, outcome) in finished {
+            let _ = unit.done.send(outcome);
         }
-        let parked = self.parked.len().saturating_sub(waiting);
-        self.counters.units.fetch_add((offered - parked) as u64, Ordering::Relaxed);
     }
 
     fn apply(&mut self, units: &[Unit], full: bool) -> Result<(), Error> {
@@ -1252,6 +1259,13 @@ mod tests {
         assert_eq!(std::fs::metadata(dir.join(DELIVERY_LOG)).unwrap().len(), 0);
         journal.close();
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn messages_are_stored_in_their_wire_encoding() {
+        let mut message = Message::text("y".repeat(3000));
+        message.set_property("p", 7i32).unwrap();
+        assert_eq!(encode(&message), message.encode());
     }
 
     #[test]
