@@ -57,7 +57,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
-use super::{Error, Journal, Op, Recovered, RecoveredEntry, StoreKey, SubscriptionRecord};
+use super::{Error, Journal, Op, Recovered, RecoveredEntry, RecoveredTail, StoreKey, SubscriptionRecord, TailRow};
 use crate::error::{Error as HeraldError, ErrorKind};
 use crate::message::Message;
 use deliveries::{Appended, Counts, DeliveryLog};
@@ -68,12 +68,15 @@ pub const DATABASE_FILE: &str = "herald.db";
 /// The lock file's name inside a data directory; a broker holds an exclusive lock on it.
 pub const LOCK_FILE: &str = "herald.lock";
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 /// `PRAGMA application_id` of a Herald journal: the ASCII bytes "HRLD".
 const APPLICATION_ID: i64 = 0x4852_4c44;
 const SCHEMA: &str = include_str!("../../../sql/schema.sql");
 /// `MIGRATIONS[i]` upgrades schema version `i + 1` to `i + 2`.
-const MIGRATIONS: &[&str] = &[];
+const MIGRATIONS: &[&str] = &[
+    // 1 -> 2: an index to read a store's entries in key order (paging).
+    "CREATE INDEX entry_store ON entry (store, key);",
+];
 /// The WAL file is truncated back to this size after a checkpoint.
 pub const WAL_SIZE_LIMIT: u64 = 64 << 20;
 /// Pages the WAL collects before a checkpoint copies them into the database. Messages
@@ -163,7 +166,7 @@ struct Unit {
 
 enum Request {
     Write(Unit),
-    /// Recover, keeping at most this many body bytes in memory.
+    /// Recover, reading back at most this many bytes of resident messages.
     Recover(usize, SyncSender<Result<Recovered, Error>>),
     /// The delivery log was rotated: fold the old one into the database.
     FoldDeliveries,
@@ -336,10 +339,46 @@ impl Journal for SqliteJournal {
         self.recover_within(usize::MAX)
     }
 
-    fn recover_within(&self, body_budget: usize) -> Result<Recovered, Error> {
+    fn recover_within(&self, budget: usize) -> Result<Recovered, Error> {
         let (done, wait) = mpsc::sync_channel(1);
-        self.send(Request::Recover(body_budget, done))?;
+        self.send(Request::Recover(budget, done))?;
         wait.recv().unwrap_or(Err(Error::Closed))
+    }
+
+    fn load_tail(&self, store: &str, after: u64, until: u64, max_rows: usize, max_bytes: usize) -> Result<Vec<TailRow>, Error> {
+        let mut out = Vec::new();
+        if until <= after || max_rows == 0 {
+            return Ok(out);
+        }
+        let reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(conn) = &*reader else { return Err(Error::Closed) };
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT e.key, e.delivery_count, m.data FROM entry e JOIN message m ON m.key = e.key \
+                 WHERE e.store = ?1 AND e.key > ?2 AND e.key <= ?3 ORDER BY e.key LIMIT ?4",
+            )
+            .map_err(storage)?;
+        let until = until.min(i64::MAX as u64) as i64;
+        let limit = max_rows.min(i64::MAX as usize) as i64;
+        let mut rows = stmt.query(params![store, after as i64, until, limit]).map_err(storage)?;
+        let mut bytes = 0usize;
+        while let Some(row) = rows.next().map_err(storage)? {
+            let key: i64 = row.get(0).map_err(storage)?;
+            let delivery_count: i64 = row.get(1).map_err(storage)?;
+            let data = row.get_ref(2).map_err(storage)?.as_blob().map_err(|e| storage(e.into()))?;
+            let message = Message::decode(data)
+                .map_err(|e| Error::Storage(format!("message {key} in the journal cannot be read: {e}")))?;
+            bytes += data.len();
+            out.push(TailRow {
+                key: key as u64,
+                delivery_count: delivery_count.clamp(0, u32::MAX as i64) as u32,
+                message: Arc::new(message),
+            });
+            if bytes >= max_bytes {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     fn load(&self, key: u64) -> Result<Option<Arc<Message>>, Error> {
@@ -591,9 +630,9 @@ impl Writer {
     fn take(&mut self, request: Request, batch: &mut Vec<Unit>) {
         match request {
             Request::Write(unit) => batch.push(unit),
-            Request::Recover(body_budget, done) => {
+            Request::Recover(budget, done) => {
                 self.commit(std::mem::take(batch));
-                let _ = done.send(self.recover(body_budget));
+                let _ = done.send(self.recover(budget));
             }
             Request::FoldDeliveries => {
                 self.commit(std::mem::take(batch));
@@ -667,7 +706,7 @@ impl Writer {
         tx.commit().map_err(storage)
     }
 
-    fn recover(&mut self, body_budget: usize) -> Result<Recovered, Error> {
+    fn recover(&mut self, budget: usize) -> Result<Recovered, Error> {
         // Fold the delivery log in first, durably, then start it afresh.
         let counts = self
             .deliveries
@@ -696,45 +735,70 @@ impl Writer {
         for row in rows {
             recovered.subscriptions.push(row.map_err(storage)?);
         }
+        let last_key: i64 = conn.query_row("SELECT coalesce(max(key), 0) FROM message", [], |r| r.get(0)).map_err(storage)?;
+        recovered.last_key = last_key.max(0) as u64;
+        // Messages in key order while they fit the budget; from the first that does not,
+        // everything stays in the journal as the stores' tails.
         let mut resident = 0usize;
+        let mut cutoff: Option<u64> = None;
         let mut stmt = conn.prepare("SELECT key, data FROM message ORDER BY key").map_err(storage)?;
         let mut rows = stmt.query([]).map_err(storage)?;
         while let Some(row) = rows.next().map_err(storage)? {
             let key: i64 = row.get(0).map_err(storage)?;
             let data = row.get_ref(1).map_err(storage)?.as_blob().map_err(|e| storage(e.into()))?;
-            let mut message = Message::decode(data)
+            let message = Message::decode(data)
                 .map_err(|e| Error::Storage(format!("message {key} in the journal cannot be read: {e}")))?;
-            // Bodies beyond the budget stay on disk: `load` reads them back.
-            let bytes = message.body.size_estimate();
-            if bytes > body_budget.saturating_sub(resident) {
-                message.body = crate::message::Body::Empty;
-                recovered.paged.push(key as u64);
-            } else {
-                resident += bytes;
+            let bytes = crate::paging::resident_bytes(&message);
+            if bytes > budget.saturating_sub(resident) {
+                cutoff = Some(key as u64);
+                break;
             }
+            resident += bytes;
             recovered.messages.push((key as u64, Arc::new(message)));
         }
+        drop(rows);
+        drop(stmt);
+        let bound = cutoff.unwrap_or(i64::MAX as u64) as i64;
         // Stores are interned so a million entries of one queue share one name.
         let mut stores: Vec<StoreKey> = Vec::new();
-        let mut stmt = conn.prepare("SELECT key, store, delivery_count FROM entry ORDER BY key").map_err(storage)?;
-        let mut rows = stmt.query([]).map_err(storage)?;
-        while let Some(row) = rows.next().map_err(storage)? {
-            let key: i64 = row.get(0).map_err(storage)?;
-            let name = row.get_ref(1).map_err(storage)?.as_str().map_err(|e| storage(e.into()))?;
-            let store = match stores.iter().find(|s| ***s == *name) {
+        let mut intern = |name: &str| -> StoreKey {
+            match stores.iter().find(|s| ***s == *name) {
                 Some(s) => s.clone(),
                 None => {
                     let s: StoreKey = name.into();
                     stores.push(s.clone());
                     s
                 }
-            };
+            }
+        };
+        let mut stmt = conn
+            .prepare("SELECT key, store, delivery_count FROM entry WHERE key < ?1 ORDER BY key")
+            .map_err(storage)?;
+        let mut rows = stmt.query(params![bound]).map_err(storage)?;
+        while let Some(row) = rows.next().map_err(storage)? {
+            let key: i64 = row.get(0).map_err(storage)?;
+            let name = row.get_ref(1).map_err(storage)?.as_str().map_err(|e| storage(e.into()))?;
+            let store = intern(name);
             let delivery_count: i64 = row.get(2).map_err(storage)?;
             recovered.entries.push(RecoveredEntry {
                 store,
                 key: key as u64,
                 delivery_count: delivery_count.clamp(0, u32::MAX as i64) as u32,
             });
+        }
+        drop(rows);
+        drop(stmt);
+        if let Some(cutoff) = cutoff {
+            let mut stmt = conn
+                .prepare("SELECT store, count(*) FROM entry WHERE key >= ?1 GROUP BY store ORDER BY store")
+                .map_err(storage)?;
+            let mut rows = stmt.query(params![cutoff as i64]).map_err(storage)?;
+            while let Some(row) = rows.next().map_err(storage)? {
+                let name = row.get_ref(0).map_err(storage)?.as_str().map_err(|e| storage(e.into()))?;
+                let store = intern(name);
+                let count: i64 = row.get(1).map_err(storage)?;
+                recovered.tails.push(RecoveredTail { store, after: cutoff - 1, count: count.max(0) as usize });
+            }
         }
         Ok(recovered)
     }
