@@ -739,7 +739,7 @@ impl Broker {
 
     /// Reads `queue`'s tail back and hands it to waiting consumers.
     fn refill(&self, queue: &Arc<MessageQueue>, now: i64) {
-        let refilled = queue.refill(now);
+        let refilled = queue.refill(now, false);
         wake_all(&refilled.wake);
         self.expire(queue, refilled.expired);
     }

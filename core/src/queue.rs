@@ -404,10 +404,11 @@ impl MessageQueue {
     }
 
     /// Reads the next batch of the tail back into memory when the resident part is
-    /// below the low-water mark, as far as the memory budget allows (at least a few
-    /// messages when nothing is resident, so a store never starves), then gives
-    /// consumers with credit what they can take.
-    pub fn refill(&self, now: i64) -> Refilled {
+    /// below the low-water mark, as far as the memory budget allows, then gives
+    /// consumers with credit what they can take. With the budget used up, a `starving`
+    /// caller (a consumer with nothing to receive) still gets one message when nothing
+    /// is resident, so a store never starves behind others.
+    pub fn refill(&self, now: i64, starving: bool) -> Refilled {
         let mut out = Refilled::default();
         let Some(pager) = &self.pager else { return out };
         let Some(host) = pager.host.upgrade() else { return out };
@@ -418,7 +419,7 @@ impl MessageQueue {
                 return out;
             }
             let room = host.budget().room();
-            if room == 0 && state.ready > 0 {
+            if room == 0 && (state.ready > 0 || !starving) {
                 return out;
             }
             state.tail.loading = true;
@@ -521,6 +522,7 @@ impl MessageQueue {
         let Some(selector) = &link.selector else { return false };
         let Some(pager) = &self.pager else { return false };
         let Some(host) = pager.host.upgrade() else { return false };
+        let room = host.budget().room();
         let (mut from, until, credit) = {
             let state = self.state();
             let Some(slot) = state.consumers.iter().find(|s| s.link.id == link.id) else { return false };
@@ -531,8 +533,11 @@ impl MessageQueue {
             (slot.tail_rejected.max(state.tail.after), state.tail.until(), credit)
         };
         let mut found: Vec<TailRow> = Vec::new();
+        // What the found messages will cost: past the budget's room, stop (one at least).
+        let mut bytes = 0usize;
+        let full = |found: &Vec<TailRow>, bytes: usize| found.len() >= credit || (!found.is_empty() && bytes >= room);
         let mut scanned_to = from;
-        while from < until && found.len() < credit {
+        while from < until && !full(&found, bytes) {
             let rows = match host.journal().load_tail(&self.key, from, until, SCAN_BATCH, usize::MAX) {
                 Ok(rows) => rows,
                 Err(e) => {
@@ -546,9 +551,10 @@ impl MessageQueue {
                 scanned_to = row.key;
                 let due = row.message.delivery_time <= now;
                 let stale = row.message.delivery_mode != DeliveryMode::Persistent && row.key < host.first_key();
-                if due && !stale && found.len() < credit && selector.matches(&Candidate::new(&row.message, row.delivery_count + 1)) {
+                if due && !stale && selector.matches(&Candidate::new(&row.message, row.delivery_count + 1)) {
+                    bytes += crate::paging::resident_bytes(&row.message);
                     found.push(row);
-                    if found.len() == credit {
+                    if full(&found, bytes) {
                         break;
                     }
                 }
@@ -750,13 +756,14 @@ impl MessageQueue {
         }
         let low = state.ready < LOW_WATER && !state.tail.loading;
         drop(state);
+        let starving = link.inbox().buf.is_empty();
         if low {
-            let refilled = self.refill(now);
+            let refilled = self.refill(now, starving);
             given |= refilled.wake.iter().any(|l| l.id == link.id);
             expired.extend(refilled.expired);
             wake_all(refilled.wake.iter().filter(|l| l.id != link.id).cloned().collect::<Vec<_>>().as_slice());
         }
-        if !given && link.selector.is_some() {
+        if !given && starving && link.selector.is_some() {
             self.pluck(link, now, &mut expired);
         }
         expired

@@ -145,8 +145,8 @@ pub trait Journal: Send + Sync + 'static {
     }
 
     /// The entries of `store` with a key in `after + 1 ..= until`, in key order, with
-    /// their messages: at most `max_rows`, and no more once `max_bytes` of stored
-    /// message data were read (but at least one row when there is one). A journal that
+    /// their messages: at most `max_rows`, and no more once their resident size reaches
+    /// `max_bytes` (but at least one row when there is one). A journal that
     /// keeps nothing has none.
     fn load_tail(
         &self,

@@ -368,7 +368,7 @@ impl Journal for SqliteJournal {
             let data = row.get_ref(2).map_err(storage)?.as_blob().map_err(|e| storage(e.into()))?;
             let message = Message::decode(data)
                 .map_err(|e| Error::Storage(format!("message {key} in the journal cannot be read: {e}")))?;
-            bytes += data.len();
+            bytes += crate::paging::resident_bytes(&message);
             out.push(TailRow {
                 key: key as u64,
                 delivery_count: delivery_count.clamp(0, u32::MAX as i64) as u32,
