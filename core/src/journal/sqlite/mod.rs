@@ -1002,6 +1002,73 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_database_is_upgraded_with_its_data() {
+        let dir = scratch("upgrade");
+        std::fs::create_dir_all(&dir).unwrap();
+        {
+            let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
+            let v1 = SCHEMA.replace("CREATE INDEX entry_store ON entry (store, key);", "");
+            conn.execute_batch(&v1).unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            for key in [3i64, 5] {
+                let data = Message::text(format!("m{key}")).encode();
+                conn.execute("INSERT INTO message (key, data) VALUES (?1, ?2)", params![key, data]).unwrap();
+                conn.execute("INSERT INTO entry (key, store) VALUES (?1, 'queue:q')", params![key]).unwrap();
+            }
+        }
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        let tail = journal.load_tail("queue:q", 0, u64::MAX, 10, usize::MAX).unwrap();
+        assert_eq!(tail.iter().map(|r| (r.key, r.message.text_body().unwrap().to_owned())).collect::<Vec<_>>(),
+            [(3, "m3".to_owned()), (5, "m5".to_owned())]);
+        journal.close();
+        let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let index: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'entry_store'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(index, 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn recovery_within_a_budget_leaves_each_store_its_tail() {
+        let dir = scratch("tails");
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        for key in 1..=10u64 {
+            let mut ops = send_ops(key);
+            if key % 2 == 0 {
+                ops.push(Op::Enqueue { store: "sub:0::s".into(), key });
+            }
+            journal.write(ops).unwrap();
+        }
+        let one = crate::paging::resident_bytes(&Message::text("m1"));
+        // Room for four messages: keys 1 to 4 come back, 5 to 10 stay.
+        let recovered = journal.recover_within(one * 4 + one / 2).unwrap();
+        assert_eq!(recovered.messages.iter().map(|m| m.0).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(recovered.entries.len(), 6);
+        assert_eq!(recovered.last_key, 10);
+        let mut tails = recovered.tails.clone();
+        tails.sort_by(|a, b| a.store.cmp(&b.store));
+        assert_eq!(
+            tails,
+            [
+                RecoveredTail { store: "queue:q".into(), after: 4, count: 6 },
+                RecoveredTail { store: "sub:0::s".into(), after: 4, count: 3 },
+            ]
+        );
+        // Reading a tail back: in key order, bounded by rows and by the key limit.
+        let keys = |rows: Vec<TailRow>| rows.into_iter().map(|r| r.key).collect::<Vec<_>>();
+        assert_eq!(keys(journal.load_tail("sub:0::s", 4, u64::MAX, 10, usize::MAX).unwrap()), [6, 8, 10]);
+        assert_eq!(keys(journal.load_tail("queue:q", 4, 8, 10, usize::MAX).unwrap()), [5, 6, 7, 8]);
+        assert_eq!(keys(journal.load_tail("queue:q", 4, u64::MAX, 2, usize::MAX).unwrap()), [5, 6]);
+        assert_eq!(keys(journal.load_tail("queue:q", 4, u64::MAX, 10, 0).unwrap()), [5], "at least one row");
+        journal.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn removing_the_last_reference_deletes_the_message() {
         let dir = scratch("refs");
         let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
