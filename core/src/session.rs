@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::broker::{now_millis, Broker};
 use crate::destination::Destination;
@@ -48,6 +48,37 @@ impl AckMode {
             AckMode::Auto => 1,
             AckMode::Client => 2,
             AckMode::DupsOk => 3,
+        }
+    }
+}
+
+/// How long a receive may wait. A timeout turns into a deadline only once the receive
+/// has to wait: reading the clock costs more than taking a message that is ready.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Wait {
+    Forever,
+    For(Duration),
+    Until(Instant),
+}
+
+impl Wait {
+    /// receiveNoWait: look once, never sleep.
+    pub const NO_WAIT: Wait = Wait::For(Duration::ZERO);
+
+    /// `None` waits forever.
+    pub fn from_timeout(timeout: Option<Duration>) -> Wait {
+        timeout.map_or(Wait::Forever, Wait::For)
+    }
+
+    /// The deadline, fixed on first use; `None` is forever (so is a timeout too large
+    /// for the clock).
+    fn deadline(&mut self) -> Option<Instant> {
+        if let Wait::For(timeout) = *self {
+            *self = Instant::now().checked_add(timeout).map_or(Wait::Forever, Wait::Until);
+        }
+        match *self {
+            Wait::Until(deadline) => Some(deadline),
+            Wait::Forever | Wait::For(_) => None,
         }
     }
 }
@@ -146,12 +177,12 @@ impl SessionCore {
 
     // ---- receiving ----
 
-    /// Waits for the consumer's next message until `deadline` (`None`: forever). With
-    /// `deadline` in the past this is receiveNoWait. With `hold`, the automatic modes
-    /// keep the message unacknowledged until [`SessionCore::acknowledge_held`] (or
-    /// redeliver it on `recover`), as a MessageListener's delivery needs.
-    pub fn receive(&self, consumer: &ConsumerCore, deadline: Option<Instant>, hold: bool) -> Result<Option<Delivery>> {
-        match self.next_entry(consumer, deadline)? {
+    /// Waits for the consumer's next message as long as `wait` says; `Wait::For` a zero
+    /// duration is receiveNoWait. With `hold`, the automatic modes keep the message
+    /// unacknowledged until [`SessionCore::acknowledge_held`] (or redeliver it on
+    /// `recover`), as a MessageListener's delivery needs.
+    pub fn receive(&self, consumer: &ConsumerCore, wait: Wait, hold: bool) -> Result<Option<Delivery>> {
+        match self.next_entry(consumer, wait)? {
             Some(entry) => self.deliver(consumer, entry, hold).map(Some),
             None => Ok(None),
         }
@@ -164,7 +195,7 @@ impl SessionCore {
         let next = if consumer.prefetch == 0 {
             self.pull_for_remote(consumer)?
         } else {
-            self.next_entry(consumer, Some(Instant::now()))?
+            self.next_entry(consumer, Wait::NO_WAIT)?
         };
         let Some(mut entry) = next else { return Ok(None) };
         // A paged entry's body is read back from the journal; should that fail, the
@@ -266,7 +297,7 @@ impl SessionCore {
     }
 
     /// Waits for the consumer's next entry until `deadline`, without handing it out.
-    fn next_entry(&self, consumer: &ConsumerCore, deadline: Option<Instant>) -> Result<Option<Entry>> {
+    fn next_entry(&self, consumer: &ConsumerCore, mut wait: Wait) -> Result<Option<Entry>> {
         let link = &consumer.link;
         let pull = consumer.prefetch == 0;
         let refill_at = (consumer.prefetch / 4).max(1);
@@ -327,7 +358,7 @@ impl SessionCore {
                 filled = false;
                 continue;
             }
-            let timed_out = match deadline {
+            let timed_out = match wait.deadline() {
                 None => {
                     link.waiters.fetch_add(1, Ordering::AcqRel);
                     let inbox = link.cond.wait(inbox).unwrap_or_else(|p| p.into_inner());

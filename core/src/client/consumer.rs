@@ -6,7 +6,7 @@ use super::remote::RemoteConsumer;
 use crate::error::{Error, Result};
 use crate::message::Delivery;
 use crate::queue::Wakeup;
-use crate::session::{ConsumerCore, SessionCore};
+use crate::session::{ConsumerCore, SessionCore, Wait};
 
 /// What kind of consumer to create.
 #[derive(Clone, Debug, Default)]
@@ -55,29 +55,29 @@ impl Consumer {
         Consumer { imp: Imp::Remote(consumer) }
     }
 
-    fn receive_until(&self, deadline: Option<Instant>) -> Result<Option<Delivery>> {
+    fn receive_within(&self, timeout: Option<Duration>) -> Result<Option<Delivery>> {
         match &self.imp {
-            Imp::Local(c) => c.session.receive(&c.core, deadline, false),
-            Imp::Remote(c) => c.receive(deadline),
+            Imp::Local(c) => c.session.receive(&c.core, Wait::from_timeout(timeout), false),
+            Imp::Remote(c) => c.receive(timeout.and_then(|t| Instant::now().checked_add(t))),
         }
     }
 
     /// Waits for the next message, however long it takes. Closing the consumer or its
     /// session from another thread ends the wait with an `IllegalState` error.
     pub fn receive(&self) -> Result<Option<Delivery>> {
-        self.receive_until(None)
+        self.receive_within(None)
     }
 
     /// Waits up to `timeout` for the next message.
     pub fn receive_timeout(&self, timeout: Duration) -> Result<Option<Delivery>> {
-        self.receive_until(Instant::now().checked_add(timeout))
+        self.receive_within(Some(timeout))
     }
 
     /// The next message if one is ready now. Over tcp:// a consumer without prefetch
     /// gives the server one short round trip to answer.
     pub fn receive_no_wait(&self) -> Result<Option<Delivery>> {
         match &self.imp {
-            Imp::Local(c) => c.session.receive(&c.core, Some(Instant::now()), false),
+            Imp::Local(c) => c.session.receive(&c.core, Wait::NO_WAIT, false),
             Imp::Remote(c) => c.receive_no_wait(),
         }
     }
@@ -88,10 +88,9 @@ impl Consumer {
     /// [`Session::acknowledge_held`](super::Session::acknowledge_held); if the listener
     /// fails, [`Session::recover`](super::Session::recover) redelivers it.
     pub fn receive_held(&self, timeout: Option<Duration>) -> Result<Option<Delivery>> {
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         match &self.imp {
-            Imp::Local(c) => c.session.receive(&c.core, deadline, true),
-            Imp::Remote(c) => c.receive_held(deadline),
+            Imp::Local(c) => c.session.receive(&c.core, Wait::from_timeout(timeout), true),
+            Imp::Remote(c) => c.receive_held(timeout.and_then(|t| Instant::now().checked_add(t))),
         }
     }
 
