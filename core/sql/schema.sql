@@ -1,4 +1,4 @@
--- The Herald journal, schema version 2 (PRAGMA user_version = 2,
+-- The Herald journal, schema version 1 (PRAGMA user_version = 1,
 -- PRAGMA application_id = 1213352004, the ASCII bytes "HRLD").
 --
 -- One row per PERSISTENT message, one row per place a message holds in a durable
@@ -19,9 +19,6 @@ CREATE TABLE entry (
     delivery_count INTEGER NOT NULL DEFAULT 0, -- deliveries without an acknowledgement
     PRIMARY KEY (key, store)
 ) WITHOUT ROWID;
-
--- A store's entries in key (arrival) order: paging reads a store's tail through it.
-CREATE INDEX entry_store ON entry (store, key);
 
 -- Durable subscriptions (JMS durable and shared durable subscriptions).
 CREATE TABLE subscription (

@@ -68,15 +68,12 @@ pub const DATABASE_FILE: &str = "herald.db";
 /// The lock file's name inside a data directory; a broker holds an exclusive lock on it.
 pub const LOCK_FILE: &str = "herald.lock";
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 1;
 /// `PRAGMA application_id` of a Herald journal: the ASCII bytes "HRLD".
 const APPLICATION_ID: i64 = 0x4852_4c44;
 const SCHEMA: &str = include_str!("../../../sql/schema.sql");
 /// `MIGRATIONS[i]` upgrades schema version `i + 1` to `i + 2`.
-const MIGRATIONS: &[&str] = &[
-    // 1 -> 2: an index to read a store's entries in key order (paging).
-    "CREATE INDEX entry_store ON entry (store, key);",
-];
+const MIGRATIONS: &[&str] = &[];
 /// The WAL file is truncated back to this size after a checkpoint.
 pub const WAL_SIZE_LIMIT: u64 = 64 << 20;
 /// Pages the WAL collects before a checkpoint copies them into the database. Messages
@@ -998,37 +995,6 @@ mod tests {
         assert_eq!(recovered.entries[0].delivery_count, 9);
         assert_eq!(std::fs::metadata(dir.join(DELIVERY_LOG)).unwrap().len(), 0);
         journal.close();
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn a_version_1_database_is_upgraded_with_its_data() {
-        let dir = scratch("upgrade");
-        std::fs::create_dir_all(&dir).unwrap();
-        {
-            let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
-            let v1 = SCHEMA.replace("CREATE INDEX entry_store ON entry (store, key);", "");
-            conn.execute_batch(&v1).unwrap();
-            conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
-            conn.pragma_update(None, "user_version", 1).unwrap();
-            for key in [3i64, 5] {
-                let data = Message::text(format!("m{key}")).encode();
-                conn.execute("INSERT INTO message (key, data) VALUES (?1, ?2)", params![key, data]).unwrap();
-                conn.execute("INSERT INTO entry (key, store) VALUES (?1, 'queue:q')", params![key]).unwrap();
-            }
-        }
-        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
-        let tail = journal.load_tail("queue:q", 0, u64::MAX, 10, usize::MAX).unwrap();
-        assert_eq!(tail.iter().map(|r| (r.key, r.message.text_body().unwrap().to_owned())).collect::<Vec<_>>(),
-            [(3, "m3".to_owned()), (5, "m5".to_owned())]);
-        journal.close();
-        let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, SCHEMA_VERSION);
-        let index: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'entry_store'", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(index, 1);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
