@@ -65,7 +65,7 @@ fn concurrent_producers_and_a_consumer_see_every_message_once_in_producer_order(
     let queue = Destination::queue("busy");
     let broker = tail_broker(dir.path());
     const PRODUCERS: usize = 4;
-    const EACH: usize = 800; // 3200 messages, about 80 times the budget
+    const EACH: usize = 500; // 2000 messages, about 50 times the budget
     let consumer_broker = broker.clone();
     let consumer_queue = queue.clone();
     // The consumer starts while the backlog builds, so messages pass through the tail
@@ -292,8 +292,8 @@ fn expired_tail_messages_go_to_the_expiry_queue_when_read_back() {
     let broker =
         Broker::start(BrokerConfig { expiry_queue: Some("Expired".into()), ..config(dir.path()) }).unwrap();
     let c = connect(&broker);
-    let s = session(&c, AckMode::Auto);
-    let mut p = s.create_producer(Some(queue.clone())).unwrap();
+    let sender = session(&c, AckMode::Transacted);
+    let mut p = sender.create_producer(Some(queue.clone())).unwrap();
     let total = 400;
     for n in 0..total {
         // Every other message lives 300 ms.
@@ -302,8 +302,12 @@ fn expired_tail_messages_go_to_the_expiry_queue_when_read_back() {
         let mut m = Message::text(body(n));
         m.set_property("n", n as i64).unwrap();
         p.send(m).unwrap();
+        if n % 50 == 49 {
+            sender.commit().unwrap();
+        }
     }
     std::thread::sleep(Duration::from_millis(400));
+    let s = session(&c, AckMode::Auto);
     let receiver = consumer(&s, &queue);
     for n in (1..total).step_by(2) {
         let d = receiver.receive_timeout(WAIT).unwrap().unwrap_or_else(|| panic!("message {n} did not arrive"));
