@@ -785,163 +785,6 @@ herald_status herald_message_get_object(const herald_message *msg,
                                         herald_error **err_out);
 
 /**
- * Map messages: sets the entry `name` to a string (NUL-terminated UTF-8).
- */
-herald_status herald_message_map_set_string(herald_message *msg,
-                                            const char *name,
-                                            const char *value,
-                                            herald_error **err_out);
-
-/**
- * Map messages: copies the entry `name`, read as a string with the JMS conversion rules,
- * into `buf` (see the string conventions); `HERALD_STATUS_NO_VALUE` when there is none.
- */
-herald_status herald_message_map_get_string(const herald_message *msg,
-                                            const char *name,
-                                            char *buf,
-                                            size_t buf_len,
-                                            size_t *len_out,
-                                            herald_error **err_out);
-
-/**
- * Map messages: sets the entry `name` to a copy of `len` bytes at `data`.
- */
-herald_status herald_message_map_set_bytes(herald_message *msg,
-                                           const char *name,
-                                           const uint8_t *data,
-                                           size_t len,
-                                           herald_error **err_out);
-
-/**
- * Map messages: points `*data_out` at the bytes of entry `name` (borrowed, as for
- * `herald_message_get_bytes`); `HERALD_STATUS_NO_VALUE` when there is none,
- * `HERALD_STATUS_MESSAGE_FORMAT` when it is not a byte array.
- */
-herald_status herald_message_map_get_bytes(const herald_message *msg,
-                                           const char *name,
-                                           const uint8_t **data_out,
-                                           size_t *len_out,
-                                           herald_error **err_out);
-
-/**
- * Map messages: writes whether the entry `name` exists to `*exists_out`.
- */
-herald_status herald_message_map_item_exists(const herald_message *msg,
-                                             const char *name,
-                                             bool *exists_out,
-                                             herald_error **err_out);
-
-/**
- * Map messages: writes the number of entries to `*count_out`.
- */
-herald_status herald_message_map_get_count(const herald_message *msg,
-                                           size_t *count_out,
-                                           herald_error **err_out);
-
-/**
- * Map messages: copies the name of entry `index` (0-based, in insertion order) into
- * `buf` (see the string conventions); `HERALD_STATUS_INVALID_ARGUMENT` past the end.
- */
-herald_status herald_message_map_get_name(const herald_message *msg,
-                                          size_t index,
-                                          char *buf,
-                                          size_t buf_len,
-                                          size_t *len_out,
-                                          herald_error **err_out);
-
-/**
- * Stream messages: appends a string (NUL-terminated UTF-8).
- */
-herald_status herald_message_stream_write_string(herald_message *msg,
-                                                 const char *value,
-                                                 herald_error **err_out);
-
-/**
- * Stream messages: copies the next element, read as a string with the JMS conversion
- * rules, into `buf` (see the string conventions). The read position moves on only on
- * success, so after `HERALD_STATUS_INSUFFICIENT_SIZE` the same element can be read again
- * with a bigger buffer.
- */
-herald_status herald_message_stream_read_string(herald_message *msg,
-                                                char *buf,
-                                                size_t buf_len,
-                                                size_t *len_out,
-                                                herald_error **err_out);
-
-/**
- * Stream messages: appends a copy of `len` bytes at `data`.
- */
-herald_status herald_message_stream_write_bytes(herald_message *msg,
-                                                const uint8_t *data,
-                                                size_t len,
-                                                herald_error **err_out);
-
-/**
- * Stream messages: points `*data_out` at the next element's bytes (borrowed, as for
- * `herald_message_get_bytes`); `HERALD_STATUS_MESSAGE_FORMAT` when it is not a byte
- * array.
- */
-herald_status herald_message_stream_read_bytes(herald_message *msg,
-                                               const uint8_t **data_out,
-                                               size_t *len_out,
-                                               herald_error **err_out);
-
-/**
- * Stream messages: moves the read position back to the first element.
- */
-herald_status herald_message_stream_reset(herald_message *msg, herald_error **err_out);
-
-/**
- * Sets the string property `name` (NUL-terminated UTF-8 value).
- */
-herald_status herald_message_set_string_property(herald_message *msg,
-                                                 const char *name,
-                                                 const char *value,
-                                                 herald_error **err_out);
-
-/**
- * Copies the property `name`, read as a string with the JMS conversion rules, into `buf`
- * (see the string conventions); `HERALD_STATUS_NO_VALUE` when it is not set.
- */
-herald_status herald_message_get_string_property(const herald_message *msg,
-                                                 const char *name,
-                                                 char *buf,
-                                                 size_t buf_len,
-                                                 size_t *len_out,
-                                                 herald_error **err_out);
-
-/**
- * Writes whether the property `name` is set to `*exists_out`.
- */
-herald_status herald_message_property_exists(const herald_message *msg,
-                                             const char *name,
-                                             bool *exists_out,
-                                             herald_error **err_out);
-
-/**
- * Writes the number of properties to `*count_out`.
- */
-herald_status herald_message_get_property_count(const herald_message *msg,
-                                                size_t *count_out,
-                                                herald_error **err_out);
-
-/**
- * Copies the name of property `index` (0-based, in the order they were set) into `buf`
- * (see the string conventions); `HERALD_STATUS_INVALID_ARGUMENT` past the end.
- */
-herald_status herald_message_get_property_name(const herald_message *msg,
-                                               size_t index,
-                                               char *buf,
-                                               size_t buf_len,
-                                               size_t *len_out,
-                                               herald_error **err_out);
-
-/**
- * Removes every property.
- */
-herald_status herald_message_clear_properties(herald_message *msg, herald_error **err_out);
-
-/**
  * Copies `JMSMessageID` (`ID:` and a UUID) into `buf` (see the string conventions);
  * `HERALD_STATUS_NO_VALUE` before the message is sent or when the producer disabled IDs.
  */
@@ -1060,6 +903,249 @@ herald_status herald_message_get_redelivered(const herald_message *msg,
 herald_status herald_message_get_delivery_count(const herald_message *msg,
                                                 uint32_t *count_out,
                                                 herald_error **err_out);
+
+/**
+ * Map messages: sets the entry `name` to a string (NUL-terminated UTF-8).
+ */
+herald_status herald_message_map_set_string(herald_message *msg,
+                                            const char *name,
+                                            const char *value,
+                                            herald_error **err_out);
+
+/**
+ * Map messages: copies the entry `name`, read as a string with the JMS conversion rules,
+ * into `buf` (see the string conventions); `HERALD_STATUS_NO_VALUE` when there is none.
+ */
+herald_status herald_message_map_get_string(const herald_message *msg,
+                                            const char *name,
+                                            char *buf,
+                                            size_t buf_len,
+                                            size_t *len_out,
+                                            herald_error **err_out);
+
+/**
+ * Map messages: sets the entry `name` to a copy of `len` bytes at `data`.
+ */
+herald_status herald_message_map_set_bytes(herald_message *msg,
+                                           const char *name,
+                                           const uint8_t *data,
+                                           size_t len,
+                                           herald_error **err_out);
+
+/**
+ * Map messages: points `*data_out` at the bytes of entry `name` (borrowed, as for
+ * `herald_message_get_bytes`); `HERALD_STATUS_NO_VALUE` when there is none,
+ * `HERALD_STATUS_MESSAGE_FORMAT` when it is not a byte array.
+ */
+herald_status herald_message_map_get_bytes(const herald_message *msg,
+                                           const char *name,
+                                           const uint8_t **data_out,
+                                           size_t *len_out,
+                                           herald_error **err_out);
+
+/**
+ * Map messages: writes whether the entry `name` exists to `*exists_out`.
+ */
+herald_status herald_message_map_item_exists(const herald_message *msg,
+                                             const char *name,
+                                             bool *exists_out,
+                                             herald_error **err_out);
+
+/**
+ * Map messages: writes the number of entries to `*count_out`.
+ */
+herald_status herald_message_map_get_count(const herald_message *msg,
+                                           size_t *count_out,
+                                           herald_error **err_out);
+
+/**
+ * Map messages: copies the name of entry `index` (0-based, in insertion order) into
+ * `buf` (see the string conventions); `HERALD_STATUS_INVALID_ARGUMENT` past the end.
+ */
+herald_status herald_message_map_get_name(const herald_message *msg,
+                                          size_t index,
+                                          char *buf,
+                                          size_t buf_len,
+                                          size_t *len_out,
+                                          herald_error **err_out);
+
+/**
+ * Map messages: sets the entry `name` (non-empty) to a boolean.
+ */
+herald_status herald_message_map_set_bool(herald_message *msg,
+                                          const char *name,
+                                          bool value,
+                                          herald_error **err_out);
+
+/**
+ * Map messages: reads the entry `name` as a boolean with the JMS conversion rules.
+ */
+herald_status herald_message_map_get_bool(const herald_message *msg,
+                                          const char *name,
+                                          bool *value_out,
+                                          herald_error **err_out);
+
+/**
+ * Map messages: sets the entry `name` (non-empty) to a byte.
+ */
+herald_status herald_message_map_set_byte(herald_message *msg,
+                                          const char *name,
+                                          int8_t value,
+                                          herald_error **err_out);
+
+/**
+ * Map messages: reads the entry `name` as a byte with the JMS conversion rules.
+ */
+herald_status herald_message_map_get_byte(const herald_message *msg,
+                                          const char *name,
+                                          int8_t *value_out,
+                                          herald_error **err_out);
+
+/**
+ * Map messages: sets the entry `name` (non-empty) to a short.
+ */
+herald_status herald_message_map_set_short(herald_message *msg,
+                                           const char *name,
+                                           int16_t value,
+                                           herald_error **err_out);
+
+/**
+ * Map messages: reads the entry `name` as a short with the JMS conversion rules.
+ */
+herald_status herald_message_map_get_short(const herald_message *msg,
+                                           const char *name,
+                                           int16_t *value_out,
+                                           herald_error **err_out);
+
+/**
+ * Map messages: sets the entry `name` (non-empty) to a char (a Unicode code point).
+ */
+herald_status herald_message_map_set_char(herald_message *msg,
+                                          const char *name,
+                                          uint32_t value,
+                                          herald_error **err_out);
+
+/**
+ * Map messages: reads the entry `name` as a char (a Unicode code point) with the JMS conversion rules.
+ */
+herald_status herald_message_map_get_char(const herald_message *msg,
+                                          const char *name,
+                                          uint32_t *value_out,
+                                          herald_error **err_out);
+
+/**
+ * Map messages: sets the entry `name` (non-empty) to a int.
+ */
+herald_status herald_message_map_set_int(herald_message *msg,
+                                         const char *name,
+                                         int32_t value,
+                                         herald_error **err_out);
+
+/**
+ * Map messages: reads the entry `name` as a int with the JMS conversion rules.
+ */
+herald_status herald_message_map_get_int(const herald_message *msg,
+                                         const char *name,
+                                         int32_t *value_out,
+                                         herald_error **err_out);
+
+/**
+ * Map messages: sets the entry `name` (non-empty) to a long.
+ */
+herald_status herald_message_map_set_long(herald_message *msg,
+                                          const char *name,
+                                          int64_t value,
+                                          herald_error **err_out);
+
+/**
+ * Map messages: reads the entry `name` as a long with the JMS conversion rules.
+ */
+herald_status herald_message_map_get_long(const herald_message *msg,
+                                          const char *name,
+                                          int64_t *value_out,
+                                          herald_error **err_out);
+
+/**
+ * Map messages: sets the entry `name` (non-empty) to a float.
+ */
+herald_status herald_message_map_set_float(herald_message *msg,
+                                           const char *name,
+                                           float value,
+                                           herald_error **err_out);
+
+/**
+ * Map messages: reads the entry `name` as a float with the JMS conversion rules.
+ */
+herald_status herald_message_map_get_float(const herald_message *msg,
+                                           const char *name,
+                                           float *value_out,
+                                           herald_error **err_out);
+
+/**
+ * Map messages: sets the entry `name` (non-empty) to a double.
+ */
+herald_status herald_message_map_set_double(herald_message *msg,
+                                            const char *name,
+                                            double value,
+                                            herald_error **err_out);
+
+/**
+ * Map messages: reads the entry `name` as a double with the JMS conversion rules.
+ */
+herald_status herald_message_map_get_double(const herald_message *msg,
+                                            const char *name,
+                                            double *value_out,
+                                            herald_error **err_out);
+
+/**
+ * Sets the string property `name` (NUL-terminated UTF-8 value).
+ */
+herald_status herald_message_set_string_property(herald_message *msg,
+                                                 const char *name,
+                                                 const char *value,
+                                                 herald_error **err_out);
+
+/**
+ * Copies the property `name`, read as a string with the JMS conversion rules, into `buf`
+ * (see the string conventions); `HERALD_STATUS_NO_VALUE` when it is not set.
+ */
+herald_status herald_message_get_string_property(const herald_message *msg,
+                                                 const char *name,
+                                                 char *buf,
+                                                 size_t buf_len,
+                                                 size_t *len_out,
+                                                 herald_error **err_out);
+
+/**
+ * Writes whether the property `name` is set to `*exists_out`.
+ */
+herald_status herald_message_property_exists(const herald_message *msg,
+                                             const char *name,
+                                             bool *exists_out,
+                                             herald_error **err_out);
+
+/**
+ * Writes the number of properties to `*count_out`.
+ */
+herald_status herald_message_get_property_count(const herald_message *msg,
+                                                size_t *count_out,
+                                                herald_error **err_out);
+
+/**
+ * Copies the name of property `index` (0-based, in the order they were set) into `buf`
+ * (see the string conventions); `HERALD_STATUS_INVALID_ARGUMENT` past the end.
+ */
+herald_status herald_message_get_property_name(const herald_message *msg,
+                                               size_t index,
+                                               char *buf,
+                                               size_t buf_len,
+                                               size_t *len_out,
+                                               herald_error **err_out);
+
+/**
+ * Removes every property.
+ */
+herald_status herald_message_clear_properties(herald_message *msg, herald_error **err_out);
 
 /**
  * Sets the boolean property `name` (a Java identifier, not a reserved word), replacing
@@ -1195,132 +1281,46 @@ herald_status herald_message_get_double_property(const herald_message *msg,
                                                  herald_error **err_out);
 
 /**
- * Map messages: sets the entry `name` (non-empty) to a boolean.
+ * Stream messages: appends a string (NUL-terminated UTF-8).
  */
-herald_status herald_message_map_set_bool(herald_message *msg,
-                                          const char *name,
-                                          bool value,
-                                          herald_error **err_out);
+herald_status herald_message_stream_write_string(herald_message *msg,
+                                                 const char *value,
+                                                 herald_error **err_out);
 
 /**
- * Map messages: reads the entry `name` as a boolean with the JMS conversion rules.
+ * Stream messages: copies the next element, read as a string with the JMS conversion
+ * rules, into `buf` (see the string conventions). The read position moves on only on
+ * success, so after `HERALD_STATUS_INSUFFICIENT_SIZE` the same element can be read again
+ * with a bigger buffer.
  */
-herald_status herald_message_map_get_bool(const herald_message *msg,
-                                          const char *name,
-                                          bool *value_out,
-                                          herald_error **err_out);
+herald_status herald_message_stream_read_string(herald_message *msg,
+                                                char *buf,
+                                                size_t buf_len,
+                                                size_t *len_out,
+                                                herald_error **err_out);
 
 /**
- * Map messages: sets the entry `name` (non-empty) to a byte.
+ * Stream messages: appends a copy of `len` bytes at `data`.
  */
-herald_status herald_message_map_set_byte(herald_message *msg,
-                                          const char *name,
-                                          int8_t value,
-                                          herald_error **err_out);
+herald_status herald_message_stream_write_bytes(herald_message *msg,
+                                                const uint8_t *data,
+                                                size_t len,
+                                                herald_error **err_out);
 
 /**
- * Map messages: reads the entry `name` as a byte with the JMS conversion rules.
+ * Stream messages: points `*data_out` at the next element's bytes (borrowed, as for
+ * `herald_message_get_bytes`); `HERALD_STATUS_MESSAGE_FORMAT` when it is not a byte
+ * array.
  */
-herald_status herald_message_map_get_byte(const herald_message *msg,
-                                          const char *name,
-                                          int8_t *value_out,
-                                          herald_error **err_out);
+herald_status herald_message_stream_read_bytes(herald_message *msg,
+                                               const uint8_t **data_out,
+                                               size_t *len_out,
+                                               herald_error **err_out);
 
 /**
- * Map messages: sets the entry `name` (non-empty) to a short.
+ * Stream messages: moves the read position back to the first element.
  */
-herald_status herald_message_map_set_short(herald_message *msg,
-                                           const char *name,
-                                           int16_t value,
-                                           herald_error **err_out);
-
-/**
- * Map messages: reads the entry `name` as a short with the JMS conversion rules.
- */
-herald_status herald_message_map_get_short(const herald_message *msg,
-                                           const char *name,
-                                           int16_t *value_out,
-                                           herald_error **err_out);
-
-/**
- * Map messages: sets the entry `name` (non-empty) to a char (a Unicode code point).
- */
-herald_status herald_message_map_set_char(herald_message *msg,
-                                          const char *name,
-                                          uint32_t value,
-                                          herald_error **err_out);
-
-/**
- * Map messages: reads the entry `name` as a char (a Unicode code point) with the JMS conversion rules.
- */
-herald_status herald_message_map_get_char(const herald_message *msg,
-                                          const char *name,
-                                          uint32_t *value_out,
-                                          herald_error **err_out);
-
-/**
- * Map messages: sets the entry `name` (non-empty) to a int.
- */
-herald_status herald_message_map_set_int(herald_message *msg,
-                                         const char *name,
-                                         int32_t value,
-                                         herald_error **err_out);
-
-/**
- * Map messages: reads the entry `name` as a int with the JMS conversion rules.
- */
-herald_status herald_message_map_get_int(const herald_message *msg,
-                                         const char *name,
-                                         int32_t *value_out,
-                                         herald_error **err_out);
-
-/**
- * Map messages: sets the entry `name` (non-empty) to a long.
- */
-herald_status herald_message_map_set_long(herald_message *msg,
-                                          const char *name,
-                                          int64_t value,
-                                          herald_error **err_out);
-
-/**
- * Map messages: reads the entry `name` as a long with the JMS conversion rules.
- */
-herald_status herald_message_map_get_long(const herald_message *msg,
-                                          const char *name,
-                                          int64_t *value_out,
-                                          herald_error **err_out);
-
-/**
- * Map messages: sets the entry `name` (non-empty) to a float.
- */
-herald_status herald_message_map_set_float(herald_message *msg,
-                                           const char *name,
-                                           float value,
-                                           herald_error **err_out);
-
-/**
- * Map messages: reads the entry `name` as a float with the JMS conversion rules.
- */
-herald_status herald_message_map_get_float(const herald_message *msg,
-                                           const char *name,
-                                           float *value_out,
-                                           herald_error **err_out);
-
-/**
- * Map messages: sets the entry `name` (non-empty) to a double.
- */
-herald_status herald_message_map_set_double(herald_message *msg,
-                                            const char *name,
-                                            double value,
-                                            herald_error **err_out);
-
-/**
- * Map messages: reads the entry `name` as a double with the JMS conversion rules.
- */
-herald_status herald_message_map_get_double(const herald_message *msg,
-                                            const char *name,
-                                            double *value_out,
-                                            herald_error **err_out);
+herald_status herald_message_stream_reset(herald_message *msg, herald_error **err_out);
 
 /**
  * Stream messages: appends a boolean.
