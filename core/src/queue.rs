@@ -412,15 +412,23 @@ impl MessageQueue {
         let mut out = Refilled::default();
         let Some(pager) = &self.pager else { return out };
         let Some(host) = pager.host.upgrade() else { return out };
+        // A batch of only expired or stale messages gives nothing: read on.
+        while self.refill_once(&*host, pager, now, starving, &mut out) && out.expired.len() < BATCH {}
+        out
+    }
+
+    /// One step of [`Self::refill`]. Returns whether it read messages and none of them
+    /// became available.
+    fn refill_once(&self, host: &dyn PagerHost, pager: &Pager, now: i64, starving: bool, out: &mut Refilled) -> bool {
         let (after, until, max_bytes) = {
             let mut state = self.state();
             let t = &state.tail;
             if t.loading || t.count == 0 || state.deleted || state.ready >= LOW_WATER || t.until() <= t.after {
-                return out;
+                return false;
             }
             let room = host.budget().room();
             if room == 0 && (state.ready > 0 || !starving) {
-                return out;
+                return false;
             }
             state.tail.loading = true;
             (state.tail.after, state.tail.until(), room)
@@ -435,7 +443,7 @@ impl MessageQueue {
             Err(e) => {
                 self.update_hints(&state);
                 tracing::warn!(queue = %self.key, cause = %e, "could not read messages back from the journal");
-                return out;
+                return false;
             }
         };
         if rows.is_empty() {
@@ -447,9 +455,10 @@ impl MessageQueue {
                 state.tail.plucked.clear();
             }
             self.update_hints(&state);
-            return out;
+            return false;
         }
         let first_key = host.first_key();
+        let mut available = false;
         for row in rows {
             state.tail.after = state.tail.after.max(row.key);
             if state.tail.plucked.remove(&row.key) {
@@ -465,7 +474,7 @@ impl MessageQueue {
                 stale.push(Op::Remove { store: self.key.clone(), key: row.key });
                 continue;
             }
-            let entry = self.entry_from_row(&*host, row);
+            let entry = self.entry_from_row(host, row);
             if entry.message.is_expired_at(now) {
                 out.expired.push(entry);
                 continue;
@@ -474,6 +483,7 @@ impl MessageQueue {
             entry.seq = state.next_seq;
             state.next_seq += 1;
             let at = entry.message.delivery_time;
+            available = true;
             if at > now {
                 state.scheduled.push(Reverse(Scheduled { at, entry }));
                 scheduled.push(at);
@@ -504,7 +514,7 @@ impl MessageQueue {
                 tracing::warn!(queue = %self.key, cause = %e, "could not remove stale paged messages");
             }
         }
-        out
+        !available
     }
 
     fn entry_from_row(&self, host: &dyn PagerHost, row: TailRow) -> Entry {
