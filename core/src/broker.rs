@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{Journal, MemoryJournal, Op, StoreKey, SubscriptionRecord, TailRow};
 use crate::message::{DeliveryMode, Message, MOVE_REASON_PROPERTY, ORIGINAL_DESTINATION_PROPERTY};
 use crate::paging::{resident_bytes, Charge, MemoryBudget, PagerHost};
-use crate::queue::{lock, wake_all, Entry, MessageQueue, Placed};
+use crate::queue::{lock, poke_all, wake_all, Entry, MessageQueue, Placed};
 use crate::selector::Selector;
 use crate::topic::{Subscription, SubscriptionKind, Topic};
 
@@ -721,9 +721,11 @@ impl Broker {
         let now = now_millis();
         for (resident, tail_stores, entry) in placements {
             for q in &tail_stores {
-                if q.tail_written(entry.key, true) {
+                let written = q.tail_written(entry.key, true);
+                if written.refill {
                     self.refill(q, now);
                 }
+                poke_all(&written.poke);
             }
             let mut entry = Some(entry);
             let last = resident.len().saturating_sub(1);

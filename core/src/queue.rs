@@ -279,6 +279,12 @@ pub(crate) struct TailScan {
     pub now: i64,
 }
 
+/// What to do after a tail write: see [`MessageQueue::tail_written`].
+pub(crate) struct TailWritten {
+    pub refill: bool,
+    pub poke: Vec<Arc<ConsumerLink>>,
+}
+
 /// Consumers to wake and expired entries to dispose of, after a tail was read back.
 #[derive(Default)]
 pub(crate) struct Refilled {
@@ -375,10 +381,11 @@ impl MessageQueue {
         (key, tails)
     }
 
-    /// The journal write of tail message `key` finished (`ok`) or failed. Returns
-    /// whether the caller should [`Self::refill`] the store: consumers wait and little
-    /// is resident.
-    pub fn tail_written(&self, key: u64, ok: bool) -> bool {
+    /// The journal write of tail message `key` finished (`ok`) or failed. Says whether
+    /// the caller should [`Self::refill`] the store (consumers wait and little is
+    /// resident), and which idle consumers with a selector to poke, so that they look
+    /// for a match in the tail.
+    pub fn tail_written(&self, key: u64, ok: bool) -> TailWritten {
         let mut state = self.state();
         if let Some(at) = state.tail.pending.iter().position(|k| *k == key) {
             state.tail.pending.remove(at);
@@ -388,7 +395,18 @@ impl MessageQueue {
             self.counters.enqueued.fetch_add(1, Ordering::Relaxed);
         }
         self.update_hints(&state);
-        ok && !state.deleted && !state.tail.loading && state.ready < LOW_WATER && !state.consumers.is_empty()
+        let live = ok && !state.deleted && !state.consumers.is_empty();
+        let refill = live && !state.tail.loading && state.ready < LOW_WATER;
+        let mut poke = Vec::new();
+        if live && !refill {
+            for slot in state.consumers.iter().filter(|s| s.link.selector.is_some()) {
+                let inbox = slot.link.inbox();
+                if inbox.buf.is_empty() && inbox.credit > 0 && !inbox.closed {
+                    poke.push(slot.link.clone());
+                }
+            }
+        }
+        TailWritten { refill, poke }
     }
 
     /// At start: the store's entries with a key above `after`, `count` of them, stay in
@@ -951,7 +969,7 @@ pub(crate) fn wake_all(links: &[Arc<ConsumerLink>]) {
     }
 }
 
-fn poke_all(links: &[Arc<ConsumerLink>]) {
+pub(crate) fn poke_all(links: &[Arc<ConsumerLink>]) {
     for link in links {
         link.poke();
     }

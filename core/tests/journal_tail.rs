@@ -42,6 +42,11 @@ fn depth(broker: &Broker, store: &str) -> usize {
 
 /// Sends `range` to `dest` with property `n`, in transactions of 50 messages.
 fn send_range(broker: &Broker, dest: &Destination, range: std::ops::Range<usize>, mode: DeliveryMode) {
+    send_range_within(broker, dest, range, mode, BUDGET + SLACK)
+}
+
+/// Like `send_range`, checking that at most `bound` bytes are resident after each commit.
+fn send_range_within(broker: &Broker, dest: &Destination, range: std::ops::Range<usize>, mode: DeliveryMode, bound: usize) {
     let c = connect(broker);
     let s = session(&c, AckMode::Transacted);
     let mut p = s.create_producer(Some(dest.clone())).unwrap();
@@ -52,7 +57,7 @@ fn send_range(broker: &Broker, dest: &Destination, range: std::ops::Range<usize>
         p.send(m).unwrap();
         if n % 50 == 49 {
             s.commit().unwrap();
-            assert!(broker.memory_used() <= BUDGET + SLACK, "{} bytes resident after message {n}", broker.memory_used());
+            assert!(broker.memory_used() <= bound, "{} bytes resident after message {n}", broker.memory_used());
         }
     }
     s.commit().unwrap();
@@ -344,4 +349,41 @@ fn expired_tail_messages_go_to_the_expiry_queue_when_read_back() {
     }
     moved.sort_unstable();
     assert_eq!(moved, (0..total as i64).step_by(2).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_waiting_selector_consumer_gets_a_match_that_lands_in_the_tail() {
+    let dir = TempDir::new("tail-wait");
+    let queue = Destination::queue("haystack");
+    // Room for well over a thousand resident messages, so that a new one in the tail
+    // does not make the queue read its tail back by itself.
+    let budget = 2 << 20;
+    let broker = Broker::start(BrokerConfig { memory_budget: budget, ..config(dir.path()) }).unwrap();
+    let hay = budget / RESIDENT + 300;
+    send_range_within(&broker, &queue, 0..hay, DeliveryMode::Persistent, budget + SLACK);
+    let waiting = connect(&broker);
+    let waiting_session = session(&waiting, AckMode::Auto);
+    let needle = waiting_session
+        .create_consumer(&queue, &ConsumerOptions { selector: Some("needle = TRUE".into()), ..ConsumerOptions::default() })
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Blocked in receive() without a deadline: only being told can wake it.
+    let waiter = std::thread::spawn(move || {
+        if let Ok(Some(d)) = needle.receive() {
+            let _ = tx.send((d.long_property("n").unwrap(), d.text_body().unwrap().to_owned()));
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let c = connect(&broker);
+    let s = session(&c, AckMode::Auto);
+    let p = s.create_producer(Some(queue.clone())).unwrap();
+    let mut m = Message::text(body(hay));
+    m.set_property("n", hay as i64).unwrap();
+    m.set_property("needle", true).unwrap();
+    p.send(m).unwrap();
+    let got = rx.recv_timeout(Duration::from_secs(10));
+    waiting.close();
+    waiter.join().unwrap();
+    assert_eq!(got.expect("the needle did not arrive"), (hay as i64, body(hay)));
+    assert_eq!(depth(&broker, "queue:haystack"), hay);
 }
