@@ -1,5 +1,5 @@
-//! Paging: with a memory budget far smaller than the backlog, message bodies beyond the
-//! budget live only in the journal; every message still arrives exactly once, in order,
+//! Paging: with a memory budget far smaller than the backlog, messages beyond the budget
+//! live only in the journal; every message still arrives exactly once, in order,
 //! with its body, to consumers, browsers and the dead-letter queue, and a restart
 //! recovers the backlog within the budget.
 
