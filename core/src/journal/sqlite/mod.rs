@@ -58,7 +58,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, CachedStatement, Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
-use super::{Error, Journal, Op, Recovered, RecoveredEntry, StoreKey, SubscriptionRecord};
+use super::{Error, Journal, Op, Recovered, RecoveredEntry, RecoveredTail, StoreKey, SubscriptionRecord, TailRow};
 use crate::error::{Error as HeraldError, ErrorKind};
 use crate::message::Message;
 use deliveries::{Appended, Counts, DeliveryLog};
@@ -248,7 +248,7 @@ impl PageLimits {
 
 enum Request {
     Write(Unit),
-    /// Recover, keeping at most this many body bytes in memory.
+    /// Recover, reading back at most this many bytes of resident messages.
     Recover(usize, SyncSender<Result<Recovered, Error>>),
     /// The delivery log was rotated: fold the old one into the database.
     FoldDeliveries,
@@ -428,10 +428,46 @@ impl Journal for SqliteJournal {
         self.recover_within(usize::MAX)
     }
 
-    fn recover_within(&self, body_budget: usize) -> Result<Recovered, Error> {
+    fn recover_within(&self, budget: usize) -> Result<Recovered, Error> {
         let (done, wait) = mpsc::sync_channel(1);
-        self.send(Request::Recover(body_budget, done))?;
+        self.send(Request::Recover(budget, done))?;
         wait.recv().unwrap_or(Err(Error::Closed))
+    }
+
+    fn load_tail(&self, store: &str, after: u64, until: u64, max_rows: usize, max_bytes: usize) -> Result<Vec<TailRow>, Error> {
+        let mut out = Vec::new();
+        if until <= after || max_rows == 0 {
+            return Ok(out);
+        }
+        let reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(conn) = &*reader else { return Err(Error::Closed) };
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT e.key, e.delivery_count, m.data FROM entry e JOIN message m ON m.key = e.key \
+                 WHERE e.store = ?1 AND e.key > ?2 AND e.key <= ?3 ORDER BY e.key LIMIT ?4",
+            )
+            .map_err(storage)?;
+        let until = until.min(i64::MAX as u64) as i64;
+        let limit = max_rows.min(i64::MAX as usize) as i64;
+        let mut rows = stmt.query(params![store, after as i64, until, limit]).map_err(storage)?;
+        let mut bytes = 0usize;
+        while let Some(row) = rows.next().map_err(storage)? {
+            let key: i64 = row.get(0).map_err(storage)?;
+            let delivery_count: i64 = row.get(1).map_err(storage)?;
+            let data = row.get_ref(2).map_err(storage)?.as_blob().map_err(|e| storage(e.into()))?;
+            let message = Message::decode(data)
+                .map_err(|e| Error::Storage(format!("message {key} in the journal cannot be read: {e}")))?;
+            bytes += crate::paging::resident_bytes(&message);
+            out.push(TailRow {
+                key: key as u64,
+                delivery_count: delivery_count.clamp(0, u32::MAX as i64) as u32,
+                message: Arc::new(message),
+            });
+            if bytes >= max_bytes {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     fn load(&self, key: u64) -> Result<Option<Arc<Message>>, Error> {
@@ -734,9 +770,9 @@ impl Writer {
     fn take(&mut self, request: Request, batch: &mut Vec<Unit>) {
         match request {
             Request::Write(unit) => batch.push(unit),
-            Request::Recover(body_budget, done) => {
+            Request::Recover(budget, done) => {
                 self.commit(std::mem::take(batch));
-                let _ = done.send(self.recover(body_budget));
+                let _ = done.send(self.recover(budget));
             }
             Request::FoldDeliveries => {
                 self.commit(std::mem::take(batch));
@@ -961,7 +997,7 @@ impl Writer {
         }
     }
 
-    fn recover(&mut self, body_budget: usize) -> Result<Recovered, Error> {
+    fn recover(&mut self, budget: usize) -> Result<Recovered, Error> {
         // Fold the delivery log in first, durably, then start it afresh.
         let counts = self
             .deliveries
@@ -990,45 +1026,70 @@ impl Writer {
         for row in rows {
             recovered.subscriptions.push(row.map_err(storage)?);
         }
+        let last_key: i64 = conn.query_row("SELECT coalesce(max(key), 0) FROM message", [], |r| r.get(0)).map_err(storage)?;
+        recovered.last_key = last_key.max(0) as u64;
+        // Messages in key order while they fit the budget; from the first that does not,
+        // everything stays in the journal as the stores' tails.
         let mut resident = 0usize;
+        let mut cutoff: Option<u64> = None;
         let mut stmt = conn.prepare("SELECT key, data FROM message ORDER BY key").map_err(storage)?;
         let mut rows = stmt.query([]).map_err(storage)?;
         while let Some(row) = rows.next().map_err(storage)? {
             let key: i64 = row.get(0).map_err(storage)?;
             let data = row.get_ref(1).map_err(storage)?.as_blob().map_err(|e| storage(e.into()))?;
-            let mut message = Message::decode(data)
+            let message = Message::decode(data)
                 .map_err(|e| Error::Storage(format!("message {key} in the journal cannot be read: {e}")))?;
-            // Bodies beyond the budget stay on disk: `load` reads them back.
-            let bytes = message.body.size_estimate();
-            if bytes > body_budget.saturating_sub(resident) {
-                message.body = crate::message::Body::Empty;
-                recovered.paged.push(key as u64);
-            } else {
-                resident += bytes;
+            let bytes = crate::paging::resident_bytes(&message);
+            if bytes > budget.saturating_sub(resident) {
+                cutoff = Some(key as u64);
+                break;
             }
+            resident += bytes;
             recovered.messages.push((key as u64, Arc::new(message)));
         }
+        drop(rows);
+        drop(stmt);
+        let bound = cutoff.unwrap_or(i64::MAX as u64) as i64;
         // Stores are interned so a million entries of one queue share one name.
         let mut stores: Vec<StoreKey> = Vec::new();
-        let mut stmt = conn.prepare("SELECT key, store, delivery_count FROM entry ORDER BY key").map_err(storage)?;
-        let mut rows = stmt.query([]).map_err(storage)?;
-        while let Some(row) = rows.next().map_err(storage)? {
-            let key: i64 = row.get(0).map_err(storage)?;
-            let name = row.get_ref(1).map_err(storage)?.as_str().map_err(|e| storage(e.into()))?;
-            let store = match stores.iter().find(|s| ***s == *name) {
+        let mut intern = |name: &str| -> StoreKey {
+            match stores.iter().find(|s| ***s == *name) {
                 Some(s) => s.clone(),
                 None => {
                     let s: StoreKey = name.into();
                     stores.push(s.clone());
                     s
                 }
-            };
+            }
+        };
+        let mut stmt = conn
+            .prepare("SELECT key, store, delivery_count FROM entry WHERE key < ?1 ORDER BY key")
+            .map_err(storage)?;
+        let mut rows = stmt.query(params![bound]).map_err(storage)?;
+        while let Some(row) = rows.next().map_err(storage)? {
+            let key: i64 = row.get(0).map_err(storage)?;
+            let name = row.get_ref(1).map_err(storage)?.as_str().map_err(|e| storage(e.into()))?;
+            let store = intern(name);
             let delivery_count: i64 = row.get(2).map_err(storage)?;
             recovered.entries.push(RecoveredEntry {
                 store,
                 key: key as u64,
                 delivery_count: delivery_count.clamp(0, u32::MAX as i64) as u32,
             });
+        }
+        drop(rows);
+        drop(stmt);
+        if let Some(cutoff) = cutoff {
+            let mut stmt = conn
+                .prepare("SELECT store, count(*) FROM entry WHERE key >= ?1 GROUP BY store ORDER BY store")
+                .map_err(storage)?;
+            let mut rows = stmt.query(params![cutoff as i64]).map_err(storage)?;
+            while let Some(row) = rows.next().map_err(storage)? {
+                let name = row.get_ref(0).map_err(storage)?.as_str().map_err(|e| storage(e.into()))?;
+                let store = intern(name);
+                let count: i64 = row.get(1).map_err(storage)?;
+                recovered.tails.push(RecoveredTail { store, after: cutoff - 1, count: count.max(0) as usize });
+            }
         }
         Ok(recovered)
     }
@@ -1266,6 +1327,42 @@ mod tests {
         let mut message = Message::text("y".repeat(3000));
         message.set_property("p", 7i32).unwrap();
         assert_eq!(encode(&message), message.encode());
+    }
+
+    #[test]
+    fn recovery_within_a_budget_leaves_each_store_its_tail() {
+        let dir = scratch("tails");
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        for key in 1..=10u64 {
+            let mut ops = send_ops(key);
+            if key % 2 == 0 {
+                ops.push(Op::Enqueue { store: "sub:0::s".into(), key });
+            }
+            journal.write(ops).unwrap();
+        }
+        let one = crate::paging::resident_bytes(&Message::text("m1"));
+        // Room for four messages: keys 1 to 4 come back, 5 to 10 stay.
+        let recovered = journal.recover_within(one * 4 + one / 2).unwrap();
+        assert_eq!(recovered.messages.iter().map(|m| m.0).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(recovered.entries.len(), 6);
+        assert_eq!(recovered.last_key, 10);
+        let mut tails = recovered.tails.clone();
+        tails.sort_by(|a, b| a.store.cmp(&b.store));
+        assert_eq!(
+            tails,
+            [
+                RecoveredTail { store: "queue:q".into(), after: 4, count: 6 },
+                RecoveredTail { store: "sub:0::s".into(), after: 4, count: 3 },
+            ]
+        );
+        // Reading a tail back: in key order, bounded by rows and by the key limit.
+        let keys = |rows: Vec<TailRow>| rows.into_iter().map(|r| r.key).collect::<Vec<_>>();
+        assert_eq!(keys(journal.load_tail("sub:0::s", 4, u64::MAX, 10, usize::MAX).unwrap()), [6, 8, 10]);
+        assert_eq!(keys(journal.load_tail("queue:q", 4, 8, 10, usize::MAX).unwrap()), [5, 6, 7, 8]);
+        assert_eq!(keys(journal.load_tail("queue:q", 4, u64::MAX, 2, usize::MAX).unwrap()), [5, 6]);
+        assert_eq!(keys(journal.load_tail("queue:q", 4, u64::MAX, 10, 0).unwrap()), [5], "at least one row");
+        journal.close();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
