@@ -55,8 +55,9 @@ impl Connection {
     /// Connects to `vm://NAME` (a broker in this process, created on first use) or to a
     /// server at `tcp://host:port` (credentials as `?user=U&password=P` or in `options`).
     /// `vm://NAME?dataDir=PATH` keeps persistent messages in a SQLite journal in `PATH`
-    /// (`&sync=os` trades power-loss durability for speed); without `dataDir` the broker
-    /// lives in memory.
+    /// (`&sync=os` trades power-loss durability for speed; `&maxBytes=N&onFull=block`
+    /// bounds it and holds producers back when full: see `docs/journal.md`); without
+    /// `dataDir` the broker lives in memory.
     pub fn open(url: &str, options: &ConnectOptions) -> Result<Connection> {
         if url.starts_with("tcp://") {
             return Ok(Connection { imp: Imp::Remote(RemoteConnection::open(url, options)?) });
