@@ -224,7 +224,7 @@ fn backlog(count: usize) {
         s.commit().unwrap();
         budget = broker.memory_used();
         println!(
-            "{:<58} {:>10.1} s; {:.0} MiB resident holding it ({:.0} MiB of bodies, peak {:.0} MiB)",
+            "{:<58} {:>10.1} s; {:.0} MiB resident holding it ({:.0} MiB counted by the budget, peak {:.0} MiB)",
             format!("herald: filling a backlog of {count}, commit every 1000"),
             filled.elapsed().as_secs_f64(),
             status_mib("VmRSS:"),
@@ -254,7 +254,7 @@ fn recover_backlog(dir: &Path, count: usize) {
     let c = connect(&broker);
     let recovery = started.elapsed();
     println!(
-        "{:<58} {:>10.2} s to recover and accept a connection; {:.0} MiB resident ({:.0} MiB before start, peak {:.0} MiB, {:.0} MiB of bodies)",
+        "{:<58} {:>10.2} s to recover and accept a connection; {:.0} MiB resident ({:.0} MiB before start, peak {:.0} MiB, {:.0} MiB counted by the budget)",
         format!("herald: restart over the backlog of {count}"),
         recovery.as_secs_f64(),
         status_mib("VmRSS:"),

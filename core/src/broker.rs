@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use crate::destination::{Destination, DestinationKind};
 use crate::error::{Error, ErrorKind, Result};
-use crate::journal::{Journal, MemoryJournal, Op, StoreKey, SubscriptionRecord};
+use crate::journal::{Commit, Journal, MemoryJournal, Op, StoreKey, SubscriptionRecord, TailRow};
 use crate::message::{DeliveryMode, Message, MOVE_REASON_PROPERTY, ORIGINAL_DESTINATION_PROPERTY};
-use crate::paging::{body_bytes, headers_only, Charge, MemoryBudget};
-use crate::queue::{lock, wake_all, Entry, MessageQueue, Placed};
+use crate::paging::{resident_bytes, Charge, MemoryBudget, PagerHost};
+use crate::queue::{lock, poke_all, wake_all, Entry, MessageQueue, Placed};
 use crate::selector::Selector;
 use crate::topic::{Subscription, SubscriptionKind, Topic};
 
@@ -32,12 +32,13 @@ pub struct BrokerConfig {
     /// How often waiting messages are checked for expiry.
     pub expiry_scan_interval: Duration,
     pub journal: Box<dyn Journal>,
-    /// Bytes of message bodies queued messages may keep in memory. Beyond it, bodies
-    /// headed for queues and durable subscriptions are written to the journal
-    /// (NON_PERSISTENT ones too) and read back on delivery; only headers and properties
-    /// stay resident. Needs a durable journal: with [`MemoryJournal`] there is nowhere
-    /// to page to, and an in-memory broker is bounded only by RAM. Non-durable
-    /// subscriptions and temporary queues always keep their bodies.
+    /// Bytes queued messages may keep in memory (headers, properties, bodies and queue
+    /// entries, estimated). Beyond it, messages headed for queues and durable
+    /// subscriptions stay in the journal only (NON_PERSISTENT ones are written there
+    /// too) and are read back in arrival order as consumers drain what is resident.
+    /// Needs a durable journal: with [`MemoryJournal`] there is nowhere to page to, and
+    /// an in-memory broker is bounded only by RAM. Non-durable subscriptions and
+    /// temporary queues always keep their messages in memory.
     pub memory_budget: usize,
 }
 
@@ -77,8 +78,41 @@ pub(crate) struct Shared {
     next_key: AtomicU64,
     next_id: AtomicU64,
     timers: Arc<Timers>,
-    /// Resident body bytes, with a durable journal (see [`crate::paging`]).
+    /// Resident message bytes, with a durable journal (see [`crate::paging`]).
     budget: MemoryBudget,
+    /// The first message key of this run (see [`PagerHost::first_key`]).
+    first_key: AtomicU64,
+}
+
+impl Shared {
+    fn schedule(&self, queue: Weak<MessageQueue>, at: i64) {
+        let timers = &self.timers;
+        let mut state = lock(&timers.state);
+        let token = state.next_token;
+        state.next_token += 1;
+        state.queues.insert(token, queue);
+        state.due.push(Reverse((at, token)));
+        drop(state);
+        timers.cond.notify_all();
+    }
+}
+
+impl PagerHost for Shared {
+    fn journal(&self) -> &dyn Journal {
+        &*self.config.journal
+    }
+
+    fn budget(&self) -> &MemoryBudget {
+        &self.budget
+    }
+
+    fn schedule(&self, queue: Weak<MessageQueue>, at: i64) {
+        Shared::schedule(self, queue, at)
+    }
+
+    fn first_key(&self) -> u64 {
+        self.first_key.load(Ordering::Relaxed)
+    }
 }
 
 /// Wake-up times for queues holding delayed messages, served by the sweeper thread.
@@ -145,6 +179,7 @@ impl Broker {
             next_id: AtomicU64::new(1),
             timers: timers.clone(),
             budget,
+            first_key: AtomicU64::new(1),
         });
         let broker = Broker { shared };
         broker.recover()?;
@@ -194,7 +229,7 @@ impl Broker {
             let sub = Arc::new(Subscription {
                 kind,
                 topic: topic.name.clone(),
-                queue: Arc::new(MessageQueue::new(record.store, Destination::topic(&*topic.name), true)),
+                queue: self.durable_store(record.store, Destination::topic(&*topic.name)),
                 selector,
                 no_local: record.no_local,
                 owner: AtomicU64::new(0),
@@ -202,21 +237,19 @@ impl Broker {
             topic.attach(sub.clone());
             lock(&self.shared.named_subscriptions).insert((record.client_id, record.name), sub);
         }
-        // Messages by key, found by binary search: a million-message backlog needs no
-        // map beside it. A resident body is charged once however many stores hold its
-        // message; the journal left out the bodies beyond the budget (`paged`).
+        // Messages by key, found by binary search. A message is charged once however
+        // many stores hold it. The journal read back only what fits the budget; the
+        // rest stays there as the stores' tails.
         let mut recovered_messages = recovered.messages;
         if !recovered_messages.is_sorted_by_key(|m| m.0) {
             recovered_messages.sort_unstable_by_key(|m| m.0);
         }
-        let mut paged = recovered.paged;
-        paged.sort_unstable();
         // The messages of one destination share its name instead of each holding a copy.
         let mut names: HashSet<Destination> = HashSet::new();
         // Charges by position in `messages`, beside it rather than in a copy of it, to
         // keep the peak of a large recovery down.
         let mut charges: Vec<Option<Arc<Charge>>> = Vec::with_capacity(recovered_messages.len());
-        for (key, message) in recovered_messages.iter_mut() {
+        for (_, message) in recovered_messages.iter_mut() {
             if let Some(dest) = &message.destination {
                 match names.get(dest) {
                     Some(shared) if shared.name().as_ptr() != dest.name().as_ptr() => {
@@ -229,8 +262,7 @@ impl Broker {
                     }
                 }
             }
-            let is_paged = paged.binary_search(key).is_ok();
-            charges.push((!is_paged).then(|| self.shared.budget.charge(message)));
+            charges.push(Some(self.shared.budget.charge(message)));
         }
         let messages = recovered_messages;
         // NON_PERSISTENT messages are in the journal only because they were paged out:
@@ -240,61 +272,79 @@ impl Broker {
         for sub in lock(&self.shared.named_subscriptions).values() {
             stores.insert(sub.queue.key.clone(), sub.queue.clone());
         }
-        let mut max_key = 0;
+        let mut store_of = |store: &StoreKey| -> Option<Arc<MessageQueue>> {
+            match stores.get(store) {
+                Some(q) => Some(q.clone()),
+                None => {
+                    let name = store.strip_prefix("queue:")?;
+                    let q = self.queue(name);
+                    stores.insert(store.clone(), q.clone());
+                    Some(q)
+                }
+            }
+        };
         for entry in recovered.entries {
             let Ok(at) = messages.binary_search_by_key(&entry.key, |m| m.0) else { continue };
             let (_, message) = &messages[at];
-            let charge = &charges[at];
-            max_key = max_key.max(entry.key);
             if message.delivery_mode == DeliveryMode::NonPersistent {
                 transient.push(Op::Remove { store: entry.store, key: entry.key });
                 continue;
             }
-            let queue = match stores.get(&entry.store) {
-                Some(q) => q.clone(),
-                None => match entry.store.strip_prefix("queue:") {
-                    Some(name) => {
-                        let q = self.queue(name);
-                        stores.insert(entry.store.clone(), q.clone());
-                        q
-                    }
-                    None => continue,
-                },
-            };
+            let Some(queue) = store_of(&entry.store) else { continue };
             let mut e = Entry::new(entry.key, message.clone(), 0);
             e.deliveries = entry.delivery_count;
-            e.paged = paged.binary_search(&entry.key).is_ok();
-            e.charge = charge.clone();
+            e.charge = charges[at].clone();
             if let Some(at) = queue.restore(e, now) {
                 self.schedule(&queue, at);
             }
         }
-        self.shared.next_key.store(max_key + 1, Ordering::Relaxed);
+        drop(charges);
+        for tail in recovered.tails {
+            if let Some(queue) = store_of(&tail.store) {
+                queue.set_tail(tail.after, tail.count);
+            }
+        }
+        let next = recovered.last_key + 1;
+        self.shared.next_key.store(next, Ordering::Relaxed);
+        self.shared.first_key.store(next, Ordering::Relaxed);
         if !transient.is_empty() {
             self.journal().write_relaxed(transient)?;
         }
         Ok(())
     }
 
-    /// Body bytes the queued messages keep in memory, counted with a durable journal
-    /// only: at most about [`BrokerConfig::memory_budget`] (concurrent senders may
-    /// overshoot it by a message each) plus the bodies of non-durable subscriptions and
-    /// temporary queues, which are never paged.
+    /// A durable store: it pages when the journal is durable.
+    fn durable_store(&self, key: StoreKey, destination: Destination) -> Arc<MessageQueue> {
+        if self.journal().is_durable() {
+            let host: Weak<dyn PagerHost> = Arc::downgrade(&self.shared) as Weak<Shared>;
+            MessageQueue::paging(key, destination, host)
+        } else {
+            Arc::new(MessageQueue::new(key, destination, true))
+        }
+    }
+
+    /// Entries of `store`'s tail from the journal, for a browser.
+    pub(crate) fn load_tail(&self, store: &str, after: u64, until: u64, max_rows: usize) -> Result<Vec<TailRow>> {
+        Ok(self.journal().load_tail(store, after, until, max_rows, usize::MAX)?)
+    }
+
+    /// Bytes the queued messages keep in memory (as [`crate::paging`] estimates them),
+    /// counted with a durable journal only: at most about
+    /// [`BrokerConfig::memory_budget`] (concurrent senders may overshoot it by a message
+    /// each, and a store with nothing resident reads a few messages of its tail back
+    /// regardless) plus the messages of non-durable subscriptions and temporary
+    /// queues, which are never paged.
     pub fn memory_used(&self) -> usize {
         self.shared.budget.used()
     }
 
-    /// The whole message of `entry`: its own, or for a paged entry the one read back
-    /// from the journal. `None` when the journal no longer holds it (it was consumed).
+    /// The whole message of `entry`. Every entry in memory holds its message whole;
+    /// `None` is never returned today, but callers treat it as consumed meanwhile.
     pub(crate) fn load_message(&self, entry: &Entry) -> Result<Option<Arc<Message>>> {
-        if !entry.paged {
-            return Ok(Some(entry.message.clone()));
-        }
-        Ok(self.journal().load(entry.key)?)
+        Ok(Some(entry.message.clone()))
     }
 
-    /// Like [`Broker::load_message`], for an entry the caller holds (delivered or being
-    /// moved), whose message the journal must still have.
+    /// Like [`Broker::load_message`], for an entry the caller holds.
     pub(crate) fn message_of(&self, entry: &Entry) -> Result<Arc<Message>> {
         self.load_message(entry)?.ok_or_else(|| {
             Error::new(ErrorKind::Io, format!("message {} is missing from the journal", entry.key))
@@ -319,7 +369,7 @@ impl Broker {
         let mut queues = self.shared.queues.write().unwrap_or_else(|p| p.into_inner());
         queues
             .entry(name.into())
-            .or_insert_with(|| Arc::new(MessageQueue::new(queue_store_key(name), Destination::queue(name), true)))
+            .or_insert_with(|| self.durable_store(queue_store_key(name), Destination::queue(name)))
             .clone()
     }
 
@@ -493,7 +543,11 @@ impl Broker {
         let sub = Arc::new(Subscription {
             kind: req.kind.clone(),
             topic: topic.name.clone(),
-            queue: Arc::new(MessageQueue::new(key.clone(), req.topic.clone(), durable)),
+            queue: if durable {
+                self.durable_store(key.clone(), req.topic.clone())
+            } else {
+                Arc::new(MessageQueue::new(key.clone(), req.topic.clone(), false))
+            },
             selector: req.selector,
             no_local: req.no_local,
             owner: AtomicU64::new(req.connection),
@@ -609,36 +663,49 @@ impl Broker {
         origin: u64,
     ) -> Result<()> {
         let durable_journal = self.journal().is_durable();
+        // Where each message goes, before any key is taken: a refused destination fails
+        // the whole unit.
+        let mut routed = Vec::with_capacity(sends.len());
+        for (dest, message) in sends {
+            let probe = Entry::new(0, message, origin);
+            let targets = self.targets(&dest, &probe)?;
+            routed.push((targets, probe.message));
+        }
         let mut ops = Vec::new();
         // Whether any op concerns a PERSISTENT message: only then must the write be
         // synced; paged NON_PERSISTENT messages need to survive no crash.
         let mut sync = false;
-        let mut placements = Vec::with_capacity(sends.len());
-        for (dest, message) in sends {
-            let key = self.shared.next_key.fetch_add(1, Ordering::Relaxed);
-            let mut entry = Entry::new(key, message, origin);
-            let targets = self.targets(&dest, &entry)?;
-            let journaled = durable_journal && targets.iter().any(|q| q.durable);
-            // Paging: over the budget, the durable stores get the message without its
-            // body, which the journal keeps.
-            let paged = journaled && !self.shared.budget.fits(body_bytes(&entry.message));
-            if journaled && (entry.is_persistent() || paged) {
-                sync |= entry.is_persistent();
-                ops.push(Op::AddMessage { key, message: entry.message.clone() });
-                for q in targets.iter().filter(|q| q.durable) {
-                    ops.push(Op::Enqueue { store: q.key.clone(), key });
+        let mut placements = Vec::with_capacity(routed.len());
+        for (targets, message) in routed {
+            let persistent = message.delivery_mode == DeliveryMode::Persistent;
+            let durable: Vec<Arc<MessageQueue>> =
+                if durable_journal { targets.iter().filter(|q| q.durable).cloned().collect() } else { Vec::new() };
+            // Paging: a durable store in tail mode, or any when the message does not fit
+            // the budget, keeps it in the journal only.
+            let (key, tails) = if durable.is_empty() {
+                (self.shared.next_key.fetch_add(1, Ordering::Relaxed), Vec::new())
+            } else {
+                let fits = self.shared.budget.fits(resident_bytes(&message));
+                MessageQueue::reserve(&durable, &self.shared.next_key, fits)
+            };
+            let tail_stores: Vec<Arc<MessageQueue>> =
+                durable.iter().zip(&tails).filter(|(_, t)| **t).map(|(q, _)| q.clone()).collect();
+            if !durable.is_empty() && (persistent || !tail_stores.is_empty()) {
+                sync |= persistent;
+                ops.push(Op::AddMessage { key, message: message.clone() });
+                for (q, tail) in durable.iter().zip(&tails) {
+                    if persistent || *tail {
+                        ops.push(Op::Enqueue { store: q.key.clone(), key });
+                    }
                 }
             }
-            let mut paged_entry = None;
-            if paged {
-                let mut e = Entry::new(key, headers_only(&entry.message), origin);
-                e.paged = true;
-                paged_entry = Some(e);
-            }
-            if durable_journal && (!paged || targets.iter().any(|q| !q.durable)) {
+            let resident: Vec<Arc<MessageQueue>> =
+                targets.into_iter().filter(|q| !tail_stores.iter().any(|t| Arc::ptr_eq(t, q))).collect();
+            let mut entry = Entry::new(key, message, origin);
+            if durable_journal && !resident.is_empty() {
                 entry.charge = Some(self.shared.budget.charge(&entry.message));
             }
-            placements.push((targets, entry, paged_entry));
+            placements.push((resident, tail_stores, entry));
         }
         if durable_journal {
             for (queue, entry) in &acks {
@@ -649,24 +716,31 @@ impl Broker {
             }
         }
         if !ops.is_empty() {
-            if sync {
-                self.journal().write(ops)?;
-            } else {
-                self.journal().write_relaxed(ops)?;
+            let written = if sync { self.journal().write(ops) } else { self.journal().write_relaxed(ops) };
+            if let Err(e) = written {
+                for (_, tail_stores, entry) in &placements {
+                    for q in tail_stores {
+                        q.tail_written(entry.key, false);
+                    }
+                }
+                return Err(e.into());
             }
         }
         for (queue, _) in &acks {
             queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
         }
         let now = now_millis();
-        for (targets, entry, paged_entry) in placements {
-            let mut entry = Some(entry);
-            let last = targets.len().saturating_sub(1);
-            for (i, queue) in targets.iter().enumerate() {
-                if let (Some(paged), true) = (&paged_entry, queue.durable) {
-                    self.place(queue, paged.clone(), now);
-                    continue;
+        for (resident, tail_stores, entry) in placements {
+            for q in &tail_stores {
+                let written = q.tail_written(entry.key, true);
+                if written.refill {
+                    self.refill(q, now);
                 }
+                poke_all(&written.poke);
+            }
+            let mut entry = Some(entry);
+            let last = resident.len().saturating_sub(1);
+            for (i, queue) in resident.iter().enumerate() {
                 let e = if i == last { entry.take() } else { entry.clone() };
                 if let Some(e) = e {
                     self.place(queue, e, now);
@@ -676,12 +750,24 @@ impl Broker {
         Ok(())
     }
 
+    /// Reads `queue`'s tail back and hands it to waiting consumers.
+    fn refill(&self, queue: &Arc<MessageQueue>, now: i64) {
+        let refilled = queue.refill(now, false);
+        wake_all(&refilled.wake);
+        self.expire(queue, refilled.expired);
+    }
+
     /// Sends one message outside a transaction.
     pub(crate) fn send(&self, dest: &Destination, message: Arc<Message>, origin: u64) -> Result<()> {
         let durable = self.journal().is_durable();
         let journaled = durable && message.delivery_mode == DeliveryMode::Persistent;
-        let over_budget = durable && !self.shared.budget.fits(body_bytes(&message));
+        let over_budget = durable && !self.shared.budget.fits(resident_bytes(&message));
         if journaled || over_budget || !dest.is_queue() || dest.is_temporary() {
+            return self.apply(vec![(dest.clone(), message)], Vec::new(), origin);
+        }
+        let queue = self.queue(dest.name());
+        if queue.has_tail() {
+            // Behind the tail, in the journal too.
             return self.apply(vec![(dest.clone(), message)], Vec::new(), origin);
         }
         // The common case, a non-persistent message to a queue, without the batch
@@ -690,17 +776,31 @@ impl Broker {
         // The producer stamped the message a moment ago; reading the clock again would
         // cost more than the rest of this path. (A zero timestamp means disabled.)
         let now = if message.timestamp != 0 { message.timestamp } else { now_millis() };
-        self.place(&self.queue(dest.name()), self.resident_entry(key, message, origin), now);
+        self.place(&queue, self.resident_entry(key, message, origin), now);
         Ok(())
     }
 
-    /// Acknowledges one entry outside a transaction.
-    pub(crate) fn acknowledge(&self, queue: &Arc<MessageQueue>, entry: Entry) -> Result<()> {
-        if self.journal().is_durable() && queue.durable && entry.is_journaled() {
-            return self.apply(Vec::new(), vec![(queue.clone(), entry)], 0);
+    /// Acknowledges entries outside a transaction without waiting for the journal: the
+    /// returned commit tells when the acknowledgement is durable; `None` when there is
+    /// nothing to wait for. Sessions pipeline AUTO_ACKNOWLEDGE and batch
+    /// DUPS_OK_ACKNOWLEDGE with it.
+    pub(crate) fn acknowledge_started(&self, acks: Vec<(Arc<MessageQueue>, Entry)>) -> Option<Commit> {
+        let durable_journal = self.journal().is_durable();
+        let mut ops = Vec::new();
+        let mut sync = false;
+        for (queue, entry) in &acks {
+            if durable_journal && queue.durable && entry.is_journaled() {
+                sync |= entry.is_persistent();
+                ops.push(Op::Remove { store: queue.key.clone(), key: entry.key });
+            }
+            queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
         }
-        queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        match (ops.is_empty(), sync) {
+            (true, _) => None,
+            (false, true) => Some(self.journal().write_started(ops)),
+            // Only paged NON_PERSISTENT messages: written now, relaxed, as `apply` does.
+            (false, false) => self.journal().write_relaxed(ops).err().map(|e| Commit::done(Err(e))),
+        }
     }
 
     /// The queues a message sent to `dest` lands in.
@@ -822,14 +922,7 @@ impl Broker {
     }
 
     fn schedule(&self, queue: &Arc<MessageQueue>, at: i64) {
-        let timers = &self.shared.timers;
-        let mut state = lock(&timers.state);
-        let token = state.next_token;
-        state.next_token += 1;
-        state.queues.insert(token, Arc::downgrade(queue));
-        state.due.push(Reverse((at, token)));
-        drop(state);
-        timers.cond.notify_all();
+        self.shared.schedule(Arc::downgrade(queue), at);
     }
 
     /// Every queue and subscription store, for the expiry scan and statistics.

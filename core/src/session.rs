@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use crate::broker::{now_millis, Broker};
 use crate::destination::Destination;
 use crate::error::{Error, ErrorKind, Result};
+use crate::journal::Commit;
 use crate::message::{Delivery, Message};
 use crate::queue::{lock, ConsumerLink, Entry, MessageQueue};
 use crate::topic::Subscription;
@@ -119,7 +120,21 @@ struct SessionState {
     /// Pushed to a remote client and not yet handed to its application, by tag.
     in_flight: VecDeque<InFlight>,
     consumers: Vec<Arc<ConsumerCore>>,
+    /// AUTO_ACKNOWLEDGE: the journal commit of the acknowledgement of the message last
+    /// handed out, which runs while the application processes that message and is
+    /// waited for before the next one is handed out. DUPS_OK_ACKNOWLEDGE: the commit of
+    /// the last batch of acknowledgements.
+    ack_commit: Option<Commit>,
+    /// DUPS_OK_ACKNOWLEDGE: messages handed out whose acknowledgements wait to be
+    /// journaled together (at most [`DUPS_OK_BATCH`]).
+    lazy_acks: Vec<(Arc<MessageQueue>, Entry)>,
 }
+
+/// DUPS_OK_ACKNOWLEDGE journals acknowledgements in batches of this many messages, and
+/// whenever the session's consumer finds no message ready, and on recover and close. So
+/// after a crash at most this many messages per session, plus the batch being
+/// committed, come back as duplicates, which that mode allows.
+pub const DUPS_OK_BATCH: usize = 100;
 
 /// A message a server pushed to a remote consumer's buffer.
 struct InFlight {
@@ -182,7 +197,18 @@ impl SessionCore {
     /// unacknowledged until [`SessionCore::acknowledge_held`] (or redeliver it on
     /// `recover`), as a MessageListener's delivery needs.
     pub fn receive(&self, consumer: &ConsumerCore, wait: Wait, hold: bool) -> Result<Option<Delivery>> {
-        match self.next_entry(consumer, wait)? {
+        let mut next = None;
+        if self.mode == AckMode::DupsOk && !lock(&self.state).lazy_acks.is_empty() {
+            // Acknowledgements gathered for a batch leave before the consumer waits.
+            next = self.next_entry(consumer, Wait::NO_WAIT)?;
+            if next.is_none() {
+                self.flush_lazy_acks()?;
+            }
+        }
+        if next.is_none() {
+            next = self.next_entry(consumer, wait)?;
+        }
+        match next {
             Some(entry) => self.deliver(consumer, entry, hold).map(Some),
             None => Ok(None),
         }
@@ -242,7 +268,21 @@ impl SessionCore {
             return Ok(());
         };
         match self.mode {
-            AckMode::Auto | AckMode::DupsOk if !hold => self.broker().acknowledge(&f.queue, f.entry),
+            AckMode::Auto | AckMode::DupsOk if !hold => {
+                // The client handed the message out without waiting for the server, so
+                // nothing waits here either: the acknowledgement leaves with the
+                // journal's next group commit. The journal applies units in order, so
+                // whatever this connection is answered later (a send, a commit, a close)
+                // is durable only once this acknowledgement is. Close and recover wait
+                // for the last one.
+                if let Some(commit) = self.broker().acknowledge_started(vec![(f.queue, f.entry)]) {
+                    let previous = lock(&self.state).ack_commit.replace(commit);
+                    if let Some(e) = previous.and_then(Commit::finished_error) {
+                        return Err(Error::from(e));
+                    }
+                }
+                Ok(())
+            }
             _ => {
                 lock(&self.state).unacked.push((f.queue, f.entry));
                 Ok(())
@@ -418,16 +458,73 @@ impl SessionCore {
                 return Err(e);
             }
         };
+        if matches!(self.mode, AckMode::Auto | AckMode::DupsOk) {
+            // The acknowledgement of the previous message must be durable before this one
+            // is handed out: after a crash only the last message handed out may return.
+            if let Err(e) = self.settle_acks() {
+                consumer.queue.give_back(vec![entry]);
+                return Err(e);
+            }
+        }
         entry.deliveries += 1;
         let delivery = Delivery::new(message, entry.deliveries);
         match self.mode {
-            AckMode::Auto | AckMode::DupsOk if !hold => self.broker().acknowledge(&consumer.queue, entry)?,
+            AckMode::Auto if !hold => self.start_acks(vec![(consumer.queue.clone(), entry)]),
+            AckMode::DupsOk if !hold => self.add_lazy_acks(vec![(consumer.queue.clone(), entry)])?,
             _ => {
                 self.broker().record_delivery(&consumer.queue, &entry);
                 lock(&self.state).unacked.push((consumer.queue.clone(), entry));
             }
         }
         Ok(delivery)
+    }
+
+    // ---- automatic acknowledgement ----
+
+    /// Waits for the acknowledgement commit under way, if any.
+    fn settle_acks(&self) -> Result<()> {
+        let commit = lock(&self.state).ack_commit.take();
+        match commit {
+            Some(commit) => commit.wait().map_err(Error::from),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts journaling `acks`; the caller has settled the previous commit.
+    fn start_acks(&self, acks: Vec<(Arc<MessageQueue>, Entry)>) {
+        if let Some(commit) = self.broker().acknowledge_started(acks) {
+            lock(&self.state).ack_commit = Some(commit);
+        }
+    }
+
+    /// DUPS_OK: gathers acknowledgements, starting a batch once [`DUPS_OK_BATCH`] wait.
+    fn add_lazy_acks(&self, acks: Vec<(Arc<MessageQueue>, Entry)>) -> Result<()> {
+        let full = {
+            let mut state = lock(&self.state);
+            state.lazy_acks.extend(acks);
+            state.lazy_acks.len() >= DUPS_OK_BATCH
+        };
+        if full {
+            self.flush_lazy_acks()?;
+        }
+        Ok(())
+    }
+
+    /// DUPS_OK: starts journaling the gathered acknowledgements, after the previous batch.
+    fn flush_lazy_acks(&self) -> Result<()> {
+        self.settle_acks()?;
+        let acks = std::mem::take(&mut lock(&self.state).lazy_acks);
+        if !acks.is_empty() {
+            self.start_acks(acks);
+        }
+        Ok(())
+    }
+
+    /// Makes every acknowledgement of the automatic modes durable: before recover, close
+    /// and a consumer's close.
+    fn finish_acks(&self) -> Result<()> {
+        self.flush_lazy_acks()?;
+        self.settle_acks()
     }
 
     // ---- acknowledging and transactions ----
@@ -457,7 +554,16 @@ impl SessionCore {
         if acks.is_empty() {
             return Ok(());
         }
-        self.broker().apply(Vec::new(), acks, self.connection.id)
+        if self.mode == AckMode::DupsOk {
+            return self.add_lazy_acks(acks);
+        }
+        // Pipelined like `receive`'s: the next delivery waits for this commit.
+        if let Err(e) = self.settle_acks() {
+            self.return_to_queues(acks);
+            return Err(e);
+        }
+        self.start_acks(acks);
+        Ok(())
     }
 
     pub fn commit(&self) -> Result<()> {
@@ -496,6 +602,7 @@ impl SessionCore {
         if self.mode == AckMode::Transacted {
             return Err(Error::illegal_state("recover() cannot be called on a transacted session; use rollback()"));
         }
+        self.finish_acks()?;
         self.redeliver_all();
         Ok(())
     }
@@ -535,6 +642,9 @@ impl SessionCore {
     // ---- closing ----
 
     pub fn close_consumer(&self, consumer: &Arc<ConsumerCore>) {
+        if let Err(e) = self.finish_acks() {
+            tracing::warn!(cause = %e, "acknowledgements could not be journaled when a consumer closed");
+        }
         lock(&self.state).consumers.retain(|c| !Arc::ptr_eq(c, consumer));
         self.detach(consumer);
         self.return_in_flight(Some(consumer.link.id));
@@ -554,6 +664,12 @@ impl SessionCore {
     /// Closes the session: pending sends are discarded and everything unacknowledged goes
     /// back for redelivery.
     pub fn close(&self) {
+        if !self.is_closed() {
+            // What the application received in the automatic modes stays received.
+            if let Err(e) = self.finish_acks() {
+                tracing::warn!(cause = %e, "acknowledgements could not be journaled when a session closed");
+            }
+        }
         let (consumers, unacked) = {
             let mut state = lock(&self.state);
             if state.closed {

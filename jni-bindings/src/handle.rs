@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
 
 use herald_core::client::{Browser, Connection, Consumer, Producer, Session};
 use jni::sys::jlong;
@@ -84,9 +84,11 @@ impl Object {
     }
 }
 
-fn registry() -> &'static Mutex<HashMap<jlong, Object>> {
-    static REGISTRY: OnceLock<Mutex<HashMap<jlong, Object>>> = OnceLock::new();
-    REGISTRY.get_or_init(Mutex::default)
+/// Read-locked by every call (a producer's and a consumer's threads look up their handles
+/// at the same time without waiting for each other), write-locked to add or remove.
+fn registry() -> &'static RwLock<HashMap<jlong, Object>> {
+    static REGISTRY: OnceLock<RwLock<HashMap<jlong, Object>>> = OnceLock::new();
+    REGISTRY.get_or_init(RwLock::default)
 }
 
 static NEXT: AtomicI64 = AtomicI64::new(1);
@@ -94,7 +96,7 @@ static NEXT: AtomicI64 = AtomicI64::new(1);
 /// Registers `object`; the returned handle is its one owner.
 pub fn insert(object: Object) -> Handle {
     let key = (NEXT.fetch_add(1, Ordering::Relaxed) << TAG_BITS) | object.tag() as i64;
-    registry().lock().unwrap_or_else(|p| p.into_inner()).insert(key, object);
+    registry().write().unwrap_or_else(|p| p.into_inner()).insert(key, object);
     Handle(key)
 }
 
@@ -103,7 +105,7 @@ fn get(handle: Handle, tag: Tag) -> BindResult<Object> {
         return Err(BindError::illegal_state(format!("handle {:#x} is not a {tag:?} handle", handle.0)));
     }
     registry()
-        .lock()
+        .read()
         .unwrap_or_else(|p| p.into_inner())
         .get(&handle.0)
         .cloned()
@@ -112,12 +114,12 @@ fn get(handle: Handle, tag: Tag) -> BindResult<Object> {
 
 /// Removes the object from the registry; the caller closes it.
 pub fn remove(handle: Handle) -> Option<Object> {
-    registry().lock().unwrap_or_else(|p| p.into_inner()).remove(&handle.0)
+    registry().write().unwrap_or_else(|p| p.into_inner()).remove(&handle.0)
 }
 
 /// How many objects are registered (for leak tests).
 pub fn live_count() -> usize {
-    registry().lock().unwrap_or_else(|p| p.into_inner()).len()
+    registry().read().unwrap_or_else(|p| p.into_inner()).len()
 }
 
 pub fn connection(h: Handle) -> BindResult<Arc<Connection>> {

@@ -48,6 +48,11 @@ pub extern "system" fn Java_io_herald_jms_Native_connectionIsBroken<'l>(mut env:
 }
 
 #[unsafe(no_mangle)]
+pub extern "system" fn Java_io_herald_jms_Native_connectionAwaitFailure<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, timeout_ms: jlong) {
+    env.with_env(|_env| -> Result<(), BindError> { ops::connection_await_failure(Handle(h), timeout_ms) }).resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
 pub extern "system" fn Java_io_herald_jms_Native_connectionCreateSession<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, mode: jint) -> jlong {
     env.with_env(|_env| -> Result<jlong, BindError> { ops::connection_create_session(Handle(h), mode) }).resolve::<ThrowJms>()
 }
@@ -98,8 +103,8 @@ pub extern "system" fn Java_io_herald_jms_Native_sessionRing<'l>(mut env: EnvUno
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_producerSend<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, dest: JString<'l>, message: JByteArray<'l>, mode: jint, priority: jint, ttl: jlong, delay: jlong, no_id: jboolean, no_timestamp: jboolean) -> JLongArray<'l> {
-    env.with_env(|env| -> Result<JLongArray<'l>, BindError> { ops::producer_send(env, Handle(h), dest, message, mode, priority, ttl, delay, no_id, no_timestamp) }).resolve::<ThrowJms>()
+pub extern "system" fn Java_io_herald_jms_Native_producerSend<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, dest: JString<'l>, message: JByteArray<'l>, length: jint, mode: jint, priority: jint, ttl: jlong, delay: jlong, no_id: jboolean, no_timestamp: jboolean, sent: JLongArray<'l>) {
+    env.with_env(|env| -> Result<(), BindError> { ops::producer_send(env, Handle(h), dest, message, length, mode, priority, ttl, delay, no_id, no_timestamp, sent) }).resolve::<ThrowJms>()
 }
 
 #[unsafe(no_mangle)]

@@ -69,6 +69,19 @@ pub fn connection_is_broken(h: Handle) -> BindResult<jboolean> {
     Ok(handle::connection(h)?.is_closed())
 }
 
+/// Blocks until the connection fails (then the failure is the error thrown), is closed,
+/// or `timeout_ms` passes (< 0: no limit); returns normally in the last two cases. Java's
+/// ExceptionListener thread sits here; releasing the handle closes the connection, which
+/// ends the wait.
+pub fn connection_await_failure(h: Handle, timeout_ms: jlong) -> BindResult<()> {
+    let connection = handle::connection(h)?;
+    let timeout = (timeout_ms >= 0).then(|| Duration::from_millis(timeout_ms as u64));
+    match connection.wait_for_failure(timeout) {
+        Some(failure) => Err(failure.into()),
+        None => Ok(()),
+    }
+}
+
 pub fn connection_create_session(h: Handle, mode: jint) -> BindResult<jlong> {
     let session = handle::connection(h)?.create_session(AckMode::from_jms(mode)?)?;
     let entry = SessionEntry { session, doorbell: Arc::new(Doorbell::default()) };
@@ -162,26 +175,38 @@ pub fn session_ring(h: Handle) -> BindResult<()> {
 
 // ---- producer ----
 
+/// Sends the message encoded in the first `length` bytes of `message` (the Java encoder's
+/// own buffer, so it crosses without a trimmed copy) and writes what the send set into
+/// `sent`: {timestamp, expiration, deliveryTime, hasId, idHigh, idLow}.
 #[allow(clippy::too_many_arguments)]
-pub fn producer_send<'local>(
-    env: &mut Env<'local>,
+pub fn producer_send(
+    env: &mut Env<'_>,
     h: Handle,
     dest: JString<'_>,
     message: JByteArray<'_>,
+    length: jint,
     delivery_mode: jint,
     priority: jint,
     time_to_live: jlong,
     delivery_delay: jlong,
     disable_message_id: jboolean,
     disable_timestamp: jboolean,
-) -> BindResult<JLongArray<'local>> {
+    sent: JLongArray<'_>,
+) -> BindResult<()> {
     let producer = handle::producer(h)?;
     let dest = destination(env, &dest)?;
     if message.is_null() {
         return Err(BindError::invalid_argument("the message is null"));
     }
+    if sent.is_null() || sent.len(env)? < 6 {
+        return Err(BindError::invalid_argument("the result array must hold 6 longs"));
+    }
     let bytes = env.convert_byte_array(&message)?;
-    let message = Message::decode(&bytes)?;
+    let encoded = usize::try_from(length)
+        .ok()
+        .and_then(|n| bytes.get(..n))
+        .ok_or_else(|| BindError::invalid_argument(format!("length {length} is outside the message array ({} bytes)", bytes.len())))?;
+    let message = Message::decode(encoded)?;
     if !(0..=9).contains(&priority) {
         return Err(BindError::invalid_argument(format!("priority {priority} is not between 0 and 9")));
     }
@@ -193,17 +218,17 @@ pub fn producer_send<'local>(
         disable_message_id,
         disable_timestamp,
     };
-    let sent = producer.send_with(dest.as_ref(), message, &options)?;
-    let (hi, lo, has_id) = match sent.message_id {
+    let sent_now = producer.send_with(dest.as_ref(), message, &options)?;
+    let (hi, lo, has_id) = match sent_now.message_id {
         Some(id) => {
             let (hi, lo) = id.0.as_u64_pair();
             (hi as i64, lo as i64, 1)
         }
         None => (0, 0, 0),
     };
-    let out = JLongArray::new(env, 6)?;
-    out.set_region(env, 0, &[sent.timestamp, sent.expiration, sent.delivery_time, has_id, hi, lo])?;
-    Ok(out)
+    let result = [sent_now.timestamp, sent_now.expiration, sent_now.delivery_time, has_id, hi, lo];
+    sent.set_region(env, 0, &result)?;
+    Ok(())
 }
 
 // ---- consumer and browser ----

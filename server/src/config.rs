@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use herald_core::journal::{OnFull, SqliteOptions, SyncMode, DEFAULT_BLOCK_TIMEOUT};
 use serde::Deserialize;
 
 /// The file as written.
@@ -14,6 +15,8 @@ use serde::Deserialize;
 pub struct Config {
     /// The data directory (default `./herald-data`).
     pub data: Option<PathBuf>,
+    #[serde(default)]
+    pub journal: JournalConfig,
     #[serde(default, rename = "listener")]
     pub listeners: Vec<ListenerConfig>,
     #[serde(default)]
@@ -76,6 +79,46 @@ impl Limits {
     }
 }
 
+/// The journal in the data directory (`docs/journal.md`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JournalConfig {
+    /// `full` (fsync before a send returns) or `os` (survives a killed process, not a
+    /// power loss).
+    pub sync: String,
+    /// The most bytes the database may take; unset: as much as the disk has.
+    pub max_bytes: Option<u64>,
+    /// What a send that does not fit in `max_bytes` does: `fail` (a ResourceAllocation
+    /// error at once) or `block` (wait for consumers to free space).
+    pub on_full: String,
+    /// With `on_full = "block"`, how long a send waits before it fails.
+    pub block_timeout_ms: u64,
+}
+
+impl Default for JournalConfig {
+    fn default() -> JournalConfig {
+        JournalConfig {
+            sync: SyncMode::Full.as_str().into(),
+            max_bytes: None,
+            on_full: OnFull::Fail.as_str().into(),
+            block_timeout_ms: DEFAULT_BLOCK_TIMEOUT.as_millis() as u64,
+        }
+    }
+}
+
+impl JournalConfig {
+    /// The journal's settings, or what is wrong with them.
+    pub fn options(&self) -> Result<SqliteOptions, String> {
+        let journal = |e: herald_core::Error| format!("[journal]: {}", e.message());
+        Ok(SqliteOptions {
+            sync: SyncMode::parse(&self.sync).map_err(journal)?,
+            max_size: self.max_bytes,
+            on_full: OnFull::parse(&self.on_full).map_err(journal)?,
+            block_timeout: Duration::from_millis(self.block_timeout_ms),
+        })
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Redelivery {
@@ -130,6 +173,7 @@ impl Config {
 
     pub fn parse(text: &str) -> Result<Config, String> {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.journal.options()?;
         for l in &config.listeners {
             if l.tls_cert.is_some() != l.tls_key.is_some() {
                 return Err(format!("listener {}: tls_cert and tls_key go together", l.address));
@@ -172,6 +216,31 @@ mod tests {
         assert_eq!(config.users.len(), 2);
         assert_eq!(config.permissions[1].allow, ["browse", "admin"]);
         assert_eq!(config.bindings[0].selector.as_deref(), Some("severity >= 3"));
+        let journal = config.journal.options().unwrap();
+        assert_eq!(journal.sync, SyncMode::Full);
+        assert_eq!(journal.max_size, Some(10 << 30));
+        assert_eq!(journal.on_full, OnFull::Block);
+        assert_eq!(journal.block_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn the_journal_section_sets_the_size_limit_and_what_a_full_journal_does() {
+        let text = "[journal]\nsync = \"os\"\nmax_bytes = 1048576\non_full = \"block\"\nblock_timeout_ms = 250\n";
+        let config = Config::parse(text).unwrap();
+        let options = config.journal.options().unwrap();
+        assert_eq!(
+            options,
+            SqliteOptions {
+                sync: SyncMode::Os,
+                max_size: Some(1 << 20),
+                on_full: OnFull::Block,
+                block_timeout: Duration::from_millis(250),
+            }
+        );
+        // Without the section: the defaults, failing at once when full.
+        assert_eq!(Config::parse("").unwrap().journal.options().unwrap(), SqliteOptions::default());
+        let fail = Config::parse("[journal]\non_full = \"fail\"\n").unwrap();
+        assert_eq!(fail.journal.options().unwrap().on_full, OnFull::Fail);
     }
 
     #[test]
@@ -182,5 +251,8 @@ mod tests {
             .contains("write"));
         assert!(Config::parse("[[user]]\nname=\"a\"\npassword_hash=\"plain\"\n").unwrap_err().contains("argon2"));
         assert!(Config::parse("[[listener]]\naddress=\"127.0.0.1:1\"\ntls_cert=\"c.pem\"\n").is_err());
+        assert!(Config::parse("[journal]\non_full = \"wait\"\n").unwrap_err().contains("wait"));
+        assert!(Config::parse("[journal]\nsync = \"never\"\n").unwrap_err().contains("never"));
+        assert!(Config::parse("[journal]\nmax_size = 1\n").unwrap_err().contains("max_size"));
     }
 }

@@ -1,5 +1,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use super::remote::RemoteConnection;
 use super::session::{Session, SessionImp};
@@ -45,6 +46,9 @@ struct LocalConnection {
     temporaries: Mutex<Vec<Destination>>,
     /// Once the connection has been used, its client ID can no longer be set.
     used: AtomicBool,
+    /// Set (and `ended_cond` notified) when the connection closes.
+    ended: Mutex<bool>,
+    ended_cond: Condvar,
 }
 
 impl Connection {
@@ -53,8 +57,9 @@ impl Connection {
     /// or over TLS at `tcps://host:port` (`&ca=PATH` names a PEM file of certificates to
     /// trust; without it the system's trusted roots; needs herald-core's `tls` feature).
     /// `vm://NAME?dataDir=PATH` keeps persistent messages in a SQLite journal in `PATH`
-    /// (`&sync=os` trades power-loss durability for speed); without `dataDir` the broker
-    /// lives in memory.
+    /// (`&sync=os` trades power-loss durability for speed; `&maxBytes=N&onFull=block`
+    /// bounds it and holds producers back when full: see `docs/journal.md`); without
+    /// `dataDir` the broker lives in memory.
     pub fn open(url: &str, options: &ConnectOptions) -> Result<Connection> {
         if url.starts_with("tcp://") || url.starts_with("tcps://") {
             return Ok(Connection { imp: Imp::Remote(RemoteConnection::open(url, options)?) });
@@ -176,6 +181,25 @@ impl Connection {
         }
     }
 
+    /// Waits until the connection fails, for at most `timeout` (`None`: without limit),
+    /// and returns why it failed: a `tcp://` connection whose server went away or stopped
+    /// answering. Returns `None` when the timeout passes or the connection is (or gets)
+    /// closed by its owner, which is not a failure; a `vm://` connection never fails.
+    ///
+    /// This is how a binding learns of a failure no call reported (the JMS
+    /// ExceptionListener): one thread of the binding's own sits in this call, so no
+    /// thread of Herald's ever calls into foreign code, and closing the connection
+    /// releases it.
+    pub fn wait_for_failure(&self, timeout: Option<Duration>) -> Option<Error> {
+        match &self.imp {
+            Imp::Local(c) => {
+                c.wait_closed(timeout);
+                None
+            }
+            Imp::Remote(c) => c.wait_for_failure(timeout),
+        }
+    }
+
     /// Closes every session (returning what they held unacknowledged), deletes the
     /// temporary destinations and frees the client ID. Closing twice is harmless.
     pub fn close(&self) {
@@ -207,6 +231,8 @@ impl LocalConnection {
             sessions: Mutex::default(),
             temporaries: Mutex::default(),
             used: AtomicBool::new(false),
+            ended: Mutex::new(false),
+            ended_cond: Condvar::new(),
         };
         if let Some(id) = &options.client_id {
             connection.set_client_id(id)?;
@@ -320,6 +346,17 @@ impl LocalConnection {
         }
         if let Some(id) = lock(&self.core.client_id).take() {
             self.core.broker.release_client_id(&id);
+        }
+        *lock(&self.ended) = true;
+        self.ended_cond.notify_all();
+    }
+
+    /// Waits until the connection is closed or `timeout` passes.
+    fn wait_closed(&self, timeout: Option<Duration>) {
+        let ended = lock(&self.ended);
+        match timeout {
+            None => drop(self.ended_cond.wait_while(ended, |e| !*e).unwrap_or_else(|p| p.into_inner())),
+            Some(t) => drop(self.ended_cond.wait_timeout_while(ended, t, |e| !*e).unwrap_or_else(|p| p.into_inner())),
         }
     }
 }

@@ -32,7 +32,7 @@ mod tls;
 mod vm;
 
 pub use crate::queue::Wakeup;
-pub use crate::session::AckMode;
+pub use crate::session::{AckMode, DUPS_OK_BATCH};
 pub use browser::Browser;
 pub use connection::{ConnectOptions, Connection};
 pub use consumer::{Consumer, ConsumerOptions, SubscriptionOptions};

@@ -183,8 +183,9 @@ struct Shared {
     /// Set before the Close request goes out: the server hangs up after replying, and
     /// the reader may see that before `close` returns; it is a close, not a failure.
     closing: AtomicBool,
-    /// Why the connection broke, once it has.
+    /// Why the connection broke, once it has; `failure_cond` is notified then.
     failure: Mutex<Option<Error>>,
+    failure_cond: Condvar,
     /// A fire-and-forget request failed; reported by the next call that can.
     async_error: Mutex<Option<Error>>,
     stream: TcpStream,
@@ -356,6 +357,7 @@ impl Shared {
                 *failure = Some(error.clone());
             }
         }
+        self.failure_cond.notify_all();
         {
             let mut out = lock(&self.out);
             out.closed = true;
@@ -687,6 +689,7 @@ impl RemoteConnection {
             closed: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             failure: Mutex::new(None),
+            failure_cond: Condvar::new(),
             async_error: Mutex::new(None),
             stream: stream.try_clone().map_err(|e| io_error("socket setup", e))?,
             socket: Mutex::new(SocketWriter { stream, transport: transport.clone(), batch: Vec::new(), sealed: Vec::new() }),
@@ -815,6 +818,23 @@ impl RemoteConnection {
 
     pub fn is_closed(&self) -> bool {
         self.shared.closed.load(Ordering::Acquire) || lock(&self.shared.failure).is_some()
+    }
+
+    /// Waits until the connection breaks (see `Connection::wait_for_failure`).
+    pub fn wait_for_failure(&self, timeout: Option<Duration>) -> Option<Error> {
+        let shared = &self.shared;
+        let failure = lock(&shared.failure);
+        let failure = match timeout {
+            None => shared.failure_cond.wait_while(failure, |f| f.is_none()).unwrap_or_else(|p| p.into_inner()),
+            Some(t) => shared.failure_cond.wait_timeout_while(failure, t, |f| f.is_none()).unwrap_or_else(|p| p.into_inner()).0,
+        };
+        let error = failure.clone()?;
+        drop(failure);
+        // The owner closing is not a failure.
+        if shared.closing.load(Ordering::Acquire) || shared.closed.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(error)
     }
 
     pub fn close(&self) {

@@ -8,6 +8,10 @@
 //! - `dataDir=PATH`: keep persistent messages in a SQLite journal in `PATH`
 //!   (see `docs/journal.md`); without it the broker lives in memory only.
 //! - `sync=full|os`: the journal's sync mode (default `full`).
+//! - `maxBytes=N`: the most bytes the journal's database may take (default: no limit).
+//! - `onFull=fail|block`: what a send that does not fit does (default `fail`).
+//! - `blockTimeoutMs=N`: with `onFull=block`, how long such a send waits for space
+//!   before it fails (default 30000).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,7 +19,7 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::broker::{Broker, BrokerConfig};
 use crate::error::{Error, Result};
-use crate::journal::{SqliteJournal, SqliteOptions, SyncMode};
+use crate::journal::{OnFull, SqliteJournal, SqliteOptions, SyncMode};
 use crate::queue::lock;
 
 /// How an in-process broker is built when a `vm://` URL first names it.
@@ -29,6 +33,9 @@ fn registry() -> &'static Mutex<HashMap<String, Broker>> {
 }
 
 /// The in-process broker called `name`, started with `make()` if it does not exist yet.
+// Never inlined: the C tests' valgrind suppressions (c-api/tests/valgrind.supp) name
+// this module's frames to recognise the registry's memory, which lives until exit.
+#[inline(never)]
 pub fn vm_broker(name: &str, make: impl FnOnce() -> Result<VmConfig>) -> Result<Broker> {
     if name.is_empty() {
         return Err(Error::invalid_argument("a vm:// URL needs a broker name, as in vm://local"));
@@ -61,7 +68,15 @@ pub fn vm_shutdown(name: &str) -> bool {
 pub(crate) struct VmUrl {
     pub name: String,
     pub data_dir: Option<PathBuf>,
-    pub sync: SyncMode,
+    /// The journal's settings (used with `data_dir`).
+    pub journal: SqliteOptions,
+}
+
+/// A whole number in a URL parameter.
+fn number(url: &str, key: &str, value: &str) -> Result<u64> {
+    value
+        .parse()
+        .map_err(|_| Error::invalid_argument(format!("{url}: {key} needs a whole number, not \"{value}\"")))
 }
 
 impl VmUrl {
@@ -70,16 +85,21 @@ impl VmUrl {
             return Err(Error::invalid_argument(format!("unsupported URL \"{url}\": expected vm://NAME")));
         };
         let (name, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let mut parsed = VmUrl { name: name.to_owned(), data_dir: None, sync: SyncMode::Full };
+        let mut parsed = VmUrl { name: name.to_owned(), data_dir: None, journal: SqliteOptions::default() };
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             match key {
                 "dataDir" if !value.is_empty() => parsed.data_dir = Some(PathBuf::from(value)),
                 "dataDir" => return Err(Error::invalid_argument(format!("{url}: dataDir needs a path"))),
-                "sync" => parsed.sync = SyncMode::parse(value)?,
+                "sync" => parsed.journal.sync = SyncMode::parse(value)?,
+                "maxBytes" => parsed.journal.max_size = Some(number(url, key, value)?),
+                "onFull" => parsed.journal.on_full = OnFull::parse(value)?,
+                "blockTimeoutMs" => {
+                    parsed.journal.block_timeout = std::time::Duration::from_millis(number(url, key, value)?)
+                }
                 other => {
                     return Err(Error::invalid_argument(format!(
-                        "{url}: unknown parameter \"{other}\" (known: dataDir, sync)"
+                        "{url}: unknown parameter \"{other}\" (known: dataDir, sync, maxBytes, onFull, blockTimeoutMs)"
                     )))
                 }
             }
@@ -92,8 +112,7 @@ impl VmUrl {
         vm_broker(&self.name, || {
             let mut broker = BrokerConfig::default();
             if let Some(dir) = &self.data_dir {
-                let options = SqliteOptions { sync: self.sync, ..SqliteOptions::default() };
-                broker.journal = Box::new(SqliteJournal::open(dir, &options)?);
+                broker.journal = Box::new(SqliteJournal::open(dir, &self.journal)?);
             }
             Ok(VmConfig { broker })
         })
@@ -109,9 +128,22 @@ mod tests {
         let url = VmUrl::parse("vm://local?dataDir=/var/lib/herald&sync=os").unwrap();
         assert_eq!(url.name, "local");
         assert_eq!(url.data_dir, Some(PathBuf::from("/var/lib/herald")));
-        assert_eq!(url.sync, SyncMode::Os);
+        assert_eq!(url.journal.sync, SyncMode::Os);
         let plain = VmUrl::parse("vm://local").unwrap();
-        assert_eq!((plain.data_dir, plain.sync), (None, SyncMode::Full));
+        assert_eq!(plain.journal.on_full, OnFull::Fail);
+        assert_eq!((plain.data_dir, plain.journal), (None, SqliteOptions::default()));
+    }
+
+    #[test]
+    fn parses_the_size_limit_and_what_a_full_journal_does() {
+        let url = VmUrl::parse("vm://local?dataDir=/d&maxBytes=1048576&onFull=block&blockTimeoutMs=2500").unwrap();
+        assert_eq!(url.journal.max_size, Some(1 << 20));
+        assert_eq!(url.journal.on_full, OnFull::Block);
+        assert_eq!(url.journal.block_timeout, std::time::Duration::from_millis(2500));
+        assert_eq!(VmUrl::parse("vm://x?onFull=FAIL").unwrap().journal.on_full, OnFull::Fail);
+        assert!(VmUrl::parse("vm://x?onFull=wait").unwrap_err().message().contains("wait"));
+        assert!(VmUrl::parse("vm://x?maxBytes=1MB").unwrap_err().message().contains("maxBytes"));
+        assert!(VmUrl::parse("vm://x?blockTimeoutMs=-1").unwrap_err().message().contains("blockTimeoutMs"));
     }
 
     #[test]

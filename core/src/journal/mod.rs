@@ -14,7 +14,7 @@ mod sqlite;
 use std::sync::Arc;
 
 pub use sqlite::{
-    JournalStats, SqliteJournal, SqliteOptions, SyncMode, DATABASE_FILE, DELIVERY_LOG, DELIVERY_LOG_OLD, LOCK_FILE, SCHEMA_VERSION,
+    JournalStats, OnFull, SqliteJournal, SqliteOptions, SyncMode, DEFAULT_BLOCK_TIMEOUT, DATABASE_FILE, DELIVERY_LOG, DELIVERY_LOG_OLD, LOCK_FILE, SCHEMA_VERSION,
     WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT,
 };
 
@@ -62,6 +62,15 @@ pub struct RecoveredEntry {
     pub delivery_count: u32,
 }
 
+/// The part of a store left in the journal at start (see [`Journal::recover_within`]):
+/// its entries with a key above `after`, read back later with [`Journal::load_tail`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecoveredTail {
+    pub store: StoreKey,
+    pub after: u64,
+    pub count: usize,
+}
+
 /// Everything a journal holds, read back at start.
 #[derive(Clone, Debug, Default)]
 pub struct Recovered {
@@ -70,9 +79,19 @@ pub struct Recovered {
     pub messages: Vec<(u64, Arc<Message>)>,
     /// References in the order they were enqueued.
     pub entries: Vec<RecoveredEntry>,
-    /// Keys of the messages recovered without their body (see
-    /// [`Journal::recover_within`]); [`Journal::load`] reads them back whole.
-    pub paged: Vec<u64>,
+    /// Per store, the entries not read back because they are beyond the memory budget
+    /// (see [`Journal::recover_within`]).
+    pub tails: Vec<RecoveredTail>,
+    /// The highest message key the journal holds (0: none).
+    pub last_key: u64,
+}
+
+/// One entry of a store's tail, read back with its message.
+#[derive(Clone, Debug)]
+pub struct TailRow {
+    pub key: u64,
+    pub delivery_count: u32,
+    pub message: Arc<Message>,
 }
 
 /// Failures of a journal; the broker maps them onto [`crate::Error`] once.
@@ -106,6 +125,13 @@ pub trait Journal: Send + Sync + 'static {
     /// Applies `ops` atomically and durably. Blocks until done.
     fn write(&self, ops: Vec<Op>) -> Result<(), Error>;
 
+    /// Like [`Journal::write`], without waiting: the returned [`Commit`] tells when the
+    /// unit is durable. Units are applied in the order they are started, so a later
+    /// write never lands before an earlier one. The default writes at once.
+    fn write_started(&self, ops: Vec<Op>) -> Commit {
+        Commit::done(self.write(ops))
+    }
+
     /// Applies `ops` atomically, durably enough to survive the process being killed but
     /// not necessarily a power loss: for bookkeeping whose loss is harmless, such as
     /// delivery counts. Blocks until written. The default is [`Journal::write`].
@@ -116,11 +142,28 @@ pub trait Journal: Send + Sync + 'static {
     /// Reads back what the journal holds.
     fn recover(&self) -> Result<Recovered, Error>;
 
-    /// Like [`Journal::recover`], keeping at most about `body_budget` bytes of message
-    /// bodies in memory: messages beyond it (in key order) come without their body and
-    /// are listed in [`Recovered::paged`]. The default recovers everything whole.
-    fn recover_within(&self, _body_budget: usize) -> Result<Recovered, Error> {
+    /// Like [`Journal::recover`], reading back messages in key order only while their
+    /// resident size ([`crate::paging::resident_bytes`]) fits in `budget`: from the
+    /// first message that does not fit on, nothing is read, and each store's entries
+    /// from there are counted in [`Recovered::tails`] instead (the same key bound for
+    /// every store). The default recovers everything.
+    fn recover_within(&self, _budget: usize) -> Result<Recovered, Error> {
         self.recover()
+    }
+
+    /// The entries of `store` with a key in `after + 1 ..= until`, in key order, with
+    /// their messages: at most `max_rows`, and no more once their resident size reaches
+    /// `max_bytes` (but at least one row when there is one). A journal that
+    /// keeps nothing has none.
+    fn load_tail(
+        &self,
+        _store: &str,
+        _after: u64,
+        _until: u64,
+        _max_rows: usize,
+        _max_bytes: usize,
+    ) -> Result<Vec<TailRow>, Error> {
+        Ok(Vec::new())
     }
 
     /// The stored form of message `key`, read back on demand (for a body that was
@@ -150,12 +193,20 @@ impl<J: Journal> Journal for Arc<J> {
         (**self).write_relaxed(ops)
     }
 
+    fn write_started(&self, ops: Vec<Op>) -> Commit {
+        (**self).write_started(ops)
+    }
+
     fn recover(&self) -> Result<Recovered, Error> {
         (**self).recover()
     }
 
-    fn recover_within(&self, body_budget: usize) -> Result<Recovered, Error> {
-        (**self).recover_within(body_budget)
+    fn recover_within(&self, budget: usize) -> Result<Recovered, Error> {
+        (**self).recover_within(budget)
+    }
+
+    fn load_tail(&self, store: &str, after: u64, until: u64, max_rows: usize, max_bytes: usize) -> Result<Vec<TailRow>, Error> {
+        (**self).load_tail(store, after, until, max_rows, max_bytes)
     }
 
     fn load(&self, key: u64) -> Result<Option<Arc<Message>>, Error> {
@@ -164,6 +215,56 @@ impl<J: Journal> Journal for Arc<J> {
 
     fn close(&self) {
         (**self).close()
+    }
+}
+
+/// A write under way (see [`Journal::write_started`]).
+#[must_use = "a started write must be waited for before it counts as durable"]
+pub struct Commit(CommitState);
+
+enum CommitState {
+    Done(Result<(), Error>),
+    Pending(std::sync::mpsc::Receiver<Result<(), Error>>),
+}
+
+impl Commit {
+    /// A write that has already finished with `result`.
+    pub fn done(result: Result<(), Error>) -> Commit {
+        Commit(CommitState::Done(result))
+    }
+
+    fn pending(receiver: std::sync::mpsc::Receiver<Result<(), Error>>) -> Commit {
+        Commit(CommitState::Pending(receiver))
+    }
+
+    /// The error of a write that has finished and failed, without waiting for one still
+    /// under way.
+    pub fn finished_error(self) -> Option<Error> {
+        match self.0 {
+            CommitState::Done(result) => result.err(),
+            CommitState::Pending(receiver) => match receiver.try_recv() {
+                Ok(result) => result.err(),
+                Err(std::sync::mpsc::TryRecvError::Empty) => None,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(Error::Closed),
+            },
+        }
+    }
+
+    /// Blocks until the write is durable (or failed).
+    pub fn wait(self) -> Result<(), Error> {
+        match self.0 {
+            CommitState::Done(result) => result,
+            CommitState::Pending(receiver) => receiver.recv().unwrap_or(Err(Error::Closed)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Commit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            CommitState::Done(_) => "Commit(done)",
+            CommitState::Pending(_) => "Commit(pending)",
+        })
     }
 }
 

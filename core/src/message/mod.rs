@@ -201,25 +201,6 @@ impl Message {
         std::mem::size_of::<Message>() + props + self.body.size_estimate()
     }
 
-    /// A copy without the body: the headers and properties a paged entry keeps in
-    /// memory while its body waits in the journal.
-    pub(crate) fn without_body(&self) -> Message {
-        Message {
-            id: self.id,
-            timestamp: self.timestamp,
-            correlation_id: self.correlation_id.clone(),
-            reply_to: self.reply_to.clone(),
-            destination: self.destination.clone(),
-            delivery_mode: self.delivery_mode,
-            priority: self.priority,
-            expiration: self.expiration,
-            delivery_time: self.delivery_time,
-            jms_type: self.jms_type.clone(),
-            properties: self.properties.clone(),
-            body: Body::Empty,
-        }
-    }
-
     /// Encodes the message as MessagePack, the form it has on the wire and in the journal.
     pub fn encode(&self) -> Vec<u8> {
         rmp_serde::to_vec(self).expect("a Message always serializes")

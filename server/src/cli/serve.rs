@@ -38,7 +38,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             _ => None,
         });
     }
-    let journal = crate::storage::open_journal(&data_path)?;
+    let journal = crate::storage::open_journal(&data_path, &config.journal.options()?)?;
     let durable = journal.is_durable();
     let broker = Broker::start(BrokerConfig {
         max_deliveries: config.redelivery.max_deliveries,

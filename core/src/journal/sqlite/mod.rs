@@ -7,7 +7,7 @@
 //! database before changing anything: a file that is not SQLite, is corrupt, belongs to
 //! another application or comes from a newer Herald is refused with an error naming it,
 //! and is never modified or deleted. Only then does it set the connection up (WAL
-//! journal, the `synchronous` level of the [`SyncMode`], foreign keys) and, inside one
+//! journal, the `synchronous` level of the [`SyncMode`]) and, inside one
 //! `BEGIN IMMEDIATE` transaction, create the schema (`core/sql/schema.sql`) or upgrade
 //! it one `user_version` at a time.
 //!
@@ -47,6 +47,7 @@
 
 mod deliveries;
 
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
@@ -55,9 +56,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rusqlite::{params, Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use rusqlite::{params, CachedStatement, Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
-use super::{Error, Journal, Op, Recovered, RecoveredEntry, StoreKey, SubscriptionRecord};
+use super::{Commit, Error, Journal, Op, Recovered, RecoveredEntry, RecoveredTail, StoreKey, SubscriptionRecord, TailRow};
 use crate::error::{Error as HeraldError, ErrorKind};
 use crate::message::Message;
 use deliveries::{Appended, Counts, DeliveryLog};
@@ -123,13 +124,65 @@ impl SyncMode {
     }
 }
 
+/// What a send does when the journal has no room for it (see [`SqliteOptions::max_size`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnFull {
+    /// The send (or transaction commit) fails at once with a `ResourceAllocation` error.
+    #[default]
+    Fail,
+    /// The send waits until acknowledgements free space, then is written (flow
+    /// control); after [`SqliteOptions::block_timeout`] it fails with a
+    /// `ResourceAllocation` error instead.
+    Block,
+}
+
+impl OnFull {
+    /// Parses `fail` or `block`, as written in a configuration file or a URL.
+    pub fn parse(text: &str) -> Result<OnFull, HeraldError> {
+        match text.to_ascii_lowercase().as_str() {
+            "fail" => Ok(OnFull::Fail),
+            "block" => Ok(OnFull::Block),
+            _ => Err(HeraldError::new(
+                ErrorKind::InvalidArgument,
+                format!("on-full policy \"{text}\" is neither \"fail\" nor \"block\""),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnFull::Fail => "fail",
+            OnFull::Block => "block",
+        }
+    }
+}
+
+/// How long a blocked send waits for space by default.
+pub const DEFAULT_BLOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Settings of a [`SqliteJournal`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SqliteOptions {
     pub sync: SyncMode,
-    /// The most bytes the database may take; beyond it a write fails with a
-    /// `ResourceAllocation` error. `None`: as much as the disk has.
+    /// The most bytes the database may take. A send that does not fit is refused or
+    /// waits, as [`SqliteOptions::on_full`] says; acknowledgements always fit (a small
+    /// share of the size is kept for them). `None`: as much as the disk has.
     pub max_size: Option<u64>,
+    /// What a send that does not fit does.
+    pub on_full: OnFull,
+    /// With [`OnFull::Block`], how long a send waits for space before it fails.
+    pub block_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> SqliteOptions {
+        SqliteOptions {
+            sync: SyncMode::Full,
+            max_size: None,
+            on_full: OnFull::Fail,
+            block_timeout: DEFAULT_BLOCK_TIMEOUT,
+        }
+    }
 }
 
 /// A unit as the writer thread applies it: bodies already encoded.
@@ -145,7 +198,7 @@ enum Row {
 impl Row {
     fn from_op(op: Op) -> Row {
         match op {
-            Op::AddMessage { key, message } => Row::AddMessage { key, data: message.encode() },
+            Op::AddMessage { key, message } => Row::AddMessage { key, data: encode(&message) },
             Op::Enqueue { store, key } => Row::Enqueue { store, key },
             Op::Remove { store, key } => Row::Remove { store, key },
             Op::SetDeliveryCount { store, key, count } => Row::SetDeliveryCount { store, key, count },
@@ -155,15 +208,47 @@ impl Row {
     }
 }
 
+/// `Message::encode`, into a buffer sized up front: growing one from empty cost more than
+/// the encoding itself.
+fn encode(message: &Message) -> Vec<u8> {
+    let mut data = Vec::with_capacity(message.body.size_estimate() + 512);
+    rmp_serde::encode::write(&mut data, message).expect("a Message always serializes");
+    data
+}
+
 struct Unit {
     rows: Vec<Row>,
     relaxed: bool,
+    /// Stores a message: subject to the size limit's flow control.
+    grows: bool,
+    /// Removes a message reference: may free space for units waiting.
+    frees: bool,
+    /// When a unit waiting for space gives up.
+    deadline: Option<Instant>,
     done: SyncSender<Result<(), Error>>,
+}
+
+/// How many pages the database may use, from [`SqliteOptions::max_size`].
+#[derive(Clone, Copy, Debug)]
+struct PageLimits {
+    /// Units that store messages stop here.
+    sends: i64,
+    /// Everything else may go up to here: the pages between the two are kept so that
+    /// an acknowledgement always fits, however full the journal is.
+    all: i64,
+}
+
+impl PageLimits {
+    fn new(max_size: u64, page_size: i64) -> PageLimits {
+        let all = (max_size.min(i64::MAX as u64) as i64 / page_size.max(512)).max(16);
+        let reserve = (all / 32).clamp(8, 1024);
+        PageLimits { sends: all - reserve, all }
+    }
 }
 
 enum Request {
     Write(Unit),
-    /// Recover, keeping at most this many body bytes in memory.
+    /// Recover, reading back at most this many bytes of resident messages.
     Recover(usize, SyncSender<Result<Recovered, Error>>),
     /// The delivery log was rotated: fold the old one into the database.
     FoldDeliveries,
@@ -240,7 +325,7 @@ impl SqliteJournal {
             }
         }
         let db_path = dir.join(DATABASE_FILE);
-        let conn = open_database(&db_path, options)?;
+        let (conn, limits) = open_database(&db_path, options)?;
         let deliveries = Arc::new(
             DeliveryLog::open(&dir)
                 .map_err(|e| io_error(format!("cannot open the delivery log in {}: {e}", dir.display())))?,
@@ -251,13 +336,18 @@ impl SqliteJournal {
         )
         .map_err(|e| io_error(format!("cannot open {} for reading: {e}", db_path.display())))?;
         let (sender, receiver) = mpsc::channel();
-        let sync = options.sync;
+        let settings = WriterSettings {
+            full: options.sync == SyncMode::Full,
+            limits,
+            on_full: options.on_full,
+            block_timeout: options.block_timeout,
+        };
         let log = deliveries.clone();
         let counters = Arc::new(Counters::default());
         let writer_counters = counters.clone();
         let writer = std::thread::Builder::new()
             .name("herald-journal".into())
-            .spawn(move || Writer::new(conn, sync, log, writer_counters).run(receiver))
+            .spawn(move || Writer::new(conn, settings, log, writer_counters).run(receiver))
             .map_err(|e| io_error(format!("cannot start the journal thread: {e}")))?;
         Ok(SqliteJournal {
             dir,
@@ -293,13 +383,22 @@ impl SqliteJournal {
     }
 
     fn submit(&self, ops: Vec<Op>, relaxed: bool) -> Result<(), Error> {
+        self.start(ops, relaxed).wait()
+    }
+
+    /// Hands a unit to the writer thread without waiting for it.
+    fn start(&self, ops: Vec<Op>, relaxed: bool) -> Commit {
         if ops.is_empty() {
-            return Ok(());
+            return Commit::done(Ok(()));
         }
+        let grows = ops.iter().any(|op| matches!(op, Op::AddMessage { .. }));
+        let frees = ops.iter().any(|op| matches!(op, Op::Remove { .. } | Op::RemoveSubscription { .. }));
         let rows = ops.into_iter().map(Row::from_op).collect();
         let (done, wait) = mpsc::sync_channel(1);
-        self.send(Request::Write(Unit { rows, relaxed, done }))?;
-        wait.recv().unwrap_or(Err(Error::Closed))
+        if let Err(e) = self.send(Request::Write(Unit { rows, relaxed, grows, frees, deadline: None, done })) {
+            return Commit::done(Err(e));
+        }
+        Commit::pending(wait)
     }
 }
 
@@ -310,6 +409,10 @@ impl Journal for SqliteJournal {
 
     fn write(&self, ops: Vec<Op>) -> Result<(), Error> {
         self.submit(ops, false)
+    }
+
+    fn write_started(&self, ops: Vec<Op>) -> Commit {
+        self.start(ops, false)
     }
 
     fn write_relaxed(&self, ops: Vec<Op>) -> Result<(), Error> {
@@ -336,10 +439,46 @@ impl Journal for SqliteJournal {
         self.recover_within(usize::MAX)
     }
 
-    fn recover_within(&self, body_budget: usize) -> Result<Recovered, Error> {
+    fn recover_within(&self, budget: usize) -> Result<Recovered, Error> {
         let (done, wait) = mpsc::sync_channel(1);
-        self.send(Request::Recover(body_budget, done))?;
+        self.send(Request::Recover(budget, done))?;
         wait.recv().unwrap_or(Err(Error::Closed))
+    }
+
+    fn load_tail(&self, store: &str, after: u64, until: u64, max_rows: usize, max_bytes: usize) -> Result<Vec<TailRow>, Error> {
+        let mut out = Vec::new();
+        if until <= after || max_rows == 0 {
+            return Ok(out);
+        }
+        let reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(conn) = &*reader else { return Err(Error::Closed) };
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT e.key, e.delivery_count, m.data FROM entry e JOIN message m ON m.key = e.key \
+                 WHERE e.store = ?1 AND e.key > ?2 AND e.key <= ?3 ORDER BY e.key LIMIT ?4",
+            )
+            .map_err(storage)?;
+        let until = until.min(i64::MAX as u64) as i64;
+        let limit = max_rows.min(i64::MAX as usize) as i64;
+        let mut rows = stmt.query(params![store, after as i64, until, limit]).map_err(storage)?;
+        let mut bytes = 0usize;
+        while let Some(row) = rows.next().map_err(storage)? {
+            let key: i64 = row.get(0).map_err(storage)?;
+            let delivery_count: i64 = row.get(1).map_err(storage)?;
+            let data = row.get_ref(2).map_err(storage)?.as_blob().map_err(|e| storage(e.into()))?;
+            let message = Message::decode(data)
+                .map_err(|e| Error::Storage(format!("message {key} in the journal cannot be read: {e}")))?;
+            bytes += crate::paging::resident_bytes(&message);
+            out.push(TailRow {
+                key: key as u64,
+                delivery_count: delivery_count.clamp(0, u32::MAX as i64) as u32,
+                message: Arc::new(message),
+            });
+            if bytes >= max_bytes {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     fn load(&self, key: u64) -> Result<Option<Arc<Message>>, Error> {
@@ -401,7 +540,7 @@ fn storage(e: rusqlite::Error) -> Error {
     }
 }
 
-fn open_database(path: &Path, options: &SqliteOptions) -> Result<Connection, HeraldError> {
+fn open_database(path: &Path, options: &SqliteOptions) -> Result<(Connection, Option<PageLimits>), HeraldError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)
         .map_err(|e| io_error(format!("cannot open {}: {e}", path.display())))?;
@@ -427,24 +566,29 @@ fn open_database(path: &Path, options: &SqliteOptions) -> Result<Connection, Her
     check_version(path, version)?;
 
     // Set the connection up, outside any transaction.
-    let setup = |conn: &Connection| -> rusqlite::Result<String> {
+    let setup = |conn: &Connection| -> rusqlite::Result<(String, Option<PageLimits>)> {
         if fresh {
             // Must precede the first table.
             conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
         }
         let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         conn.pragma_update(None, "synchronous", sync_level(options.sync == SyncMode::Full))?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // The writer keeps every entry's message (a message goes only when its last
+        // entry does); enforcing the declared foreign key as well doubled the lookups of
+        // every acknowledgement and cost a fifth of the writer's time.
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
         conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT as i64)?;
         conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
+        let mut limits = None;
         if let Some(max) = options.max_size {
             let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
-            let pages = (max as i64 / page_size.max(512)).max(16);
-            conn.pragma_update(None, "max_page_count", pages)?;
+            let l = PageLimits::new(max, page_size);
+            conn.pragma_update(None, "max_page_count", l.all)?;
+            limits = Some(l);
         }
-        Ok(mode)
+        Ok((mode, limits))
     };
-    let mode = setup(&conn).map_err(|e| unreadable(path, &e))?;
+    let (mode, limits) = setup(&conn).map_err(|e| unreadable(path, &e))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(io_error(format!(
             "{} cannot use write-ahead logging (journal_mode is {mode}); the file system may not support it",
@@ -455,7 +599,7 @@ fn open_database(path: &Path, options: &SqliteOptions) -> Result<Connection, Her
     // Create or upgrade the schema, all or nothing. A current database is not written
     // to at all here.
     if version == SCHEMA_VERSION {
-        return Ok(conn);
+        return Ok((conn, limits));
     }
     let migrate = |conn: &mut Connection| -> Result<(), HeraldError> {
         let tx = conn
@@ -480,7 +624,7 @@ fn open_database(path: &Path, options: &SqliteOptions) -> Result<Connection, Her
         tx.commit().map_err(|e| fail("commit", e))
     };
     migrate(&mut conn)?;
-    Ok(conn)
+    Ok((conn, limits))
 }
 
 fn check_version(path: &Path, version: i64) -> Result<(), HeraldError> {
@@ -507,12 +651,30 @@ fn sync_level(full: bool) -> &'static str {
 
 // ---- the writer thread ----
 
+/// What the writer thread is told at open.
+struct WriterSettings {
+    /// Strict units commit with synchronous=FULL.
+    full: bool,
+    limits: Option<PageLimits>,
+    on_full: OnFull,
+    block_timeout: Duration,
+}
+
 struct Writer {
     conn: Connection,
     /// Strict units commit with synchronous=FULL.
     full: bool,
     /// The connection's current `synchronous` setting (true: FULL).
     current_full: bool,
+    limits: Option<PageLimits>,
+    /// The connection's current `max_page_count`, when known.
+    current_limit: Option<i64>,
+    on_full: OnFull,
+    block_timeout: Duration,
+    /// Units waiting for space ([`OnFull::Block`]), oldest first.
+    parked: VecDeque<Unit>,
+    /// Space may have been freed since the parked units last tried.
+    retry_parked: bool,
     deliveries: Arc<DeliveryLog>,
     counters: Arc<Counters>,
     last_vacuum_check: Instant,
@@ -520,12 +682,22 @@ struct Writer {
 }
 
 impl Writer {
-    fn new(conn: Connection, sync: SyncMode, deliveries: Arc<DeliveryLog>, counters: Arc<Counters>) -> Writer {
-        let full = sync == SyncMode::Full;
+    fn new(
+        conn: Connection,
+        settings: WriterSettings,
+        deliveries: Arc<DeliveryLog>,
+        counters: Arc<Counters>,
+    ) -> Writer {
         Writer {
             conn,
-            full,
-            current_full: full,
+            full: settings.full,
+            current_full: settings.full,
+            limits: settings.limits,
+            current_limit: settings.limits.map(|l| l.all),
+            on_full: settings.on_full,
+            block_timeout: settings.block_timeout,
+            parked: VecDeque::new(),
+            retry_parked: false,
             deliveries,
             counters,
             last_vacuum_check: Instant::now(),
@@ -538,18 +710,33 @@ impl Writer {
         // Units the previous batch carried: how many writers seem to be active.
         let mut expected = 1;
         loop {
+            self.expire_parked();
             // A request already waiting arrived during the last commit.
             let (first, backlog) = match requests.try_recv() {
                 Ok(r) => (r, true),
-                Err(TryRecvError::Empty) => match requests.recv_timeout(VACUUM_EVERY) {
-                    Ok(r) => (r, false),
-                    Err(RecvTimeoutError::Timeout) => {
-                        // Idle: a good moment to give every free page back.
-                        self.maintain(None);
-                        continue;
+                Err(TryRecvError::Empty) if self.retry_parked => {
+                    // The last commit freed space: the units waiting for it try again.
+                    self.commit(Vec::new());
+                    continue;
+                }
+                Err(TryRecvError::Empty) => {
+                    let now = Instant::now();
+                    let wait = match self.parked.iter().filter_map(|u| u.deadline).min() {
+                        Some(deadline) => deadline.saturating_duration_since(now).min(VACUUM_EVERY),
+                        None => VACUUM_EVERY,
+                    };
+                    match requests.recv_timeout(wait) {
+                        Ok(r) => (r, false),
+                        Err(RecvTimeoutError::Timeout) => {
+                            // Idle: a good moment to give every free page back.
+                            if self.last_vacuum_check.elapsed() >= VACUUM_EVERY {
+                                self.maintain(None);
+                            }
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => break,
                     }
-                    Err(RecvTimeoutError::Disconnected) => break,
-                },
+                }
                 Err(TryRecvError::Disconnected) => break,
             };
             self.take(first, &mut batch);
@@ -582,6 +769,9 @@ impl Writer {
                 self.maintain(Some(VACUUM_STEP));
             }
         }
+        for unit in self.parked.drain(..) {
+            let _ = unit.done.send(Err(Error::Closed));
+        }
         if let Err(e) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
             tracing::warn!(cause = %e, "could not checkpoint the journal on close");
         }
@@ -591,9 +781,9 @@ impl Writer {
     fn take(&mut self, request: Request, batch: &mut Vec<Unit>) {
         match request {
             Request::Write(unit) => batch.push(unit),
-            Request::Recover(body_budget, done) => {
+            Request::Recover(budget, done) => {
                 self.commit(std::mem::take(batch));
-                let _ = done.send(self.recover(body_budget));
+                let _ = done.send(self.recover(budget));
             }
             Request::FoldDeliveries => {
                 self.commit(std::mem::take(batch));
@@ -617,12 +807,27 @@ impl Writer {
         Ok(())
     }
 
+    /// Sets the page limit for units that store messages (`grows`) or for the others.
+    fn set_limit(&mut self, grows: bool) -> Result<(), Error> {
+        let Some(limits) = self.limits else { return Ok(()) };
+        let target = if grows { limits.sends } else { limits.all };
+        if self.current_limit != Some(target) {
+            // SQLite never sets the limit below the current size: then it is unknown
+            // and set again next time.
+            let set: i64 =
+                self.conn.pragma_update_and_check(None, "max_page_count", target, |r| r.get(0)).map_err(storage)?;
+            self.current_limit = (set == target).then_some(target);
+        }
+        Ok(())
+    }
+
     /// Raises stored delivery counts to those of the delivery log.
     fn apply_counts(&mut self, counts: &Counts, full: bool) -> Result<(), Error> {
         if counts.is_empty() {
             return Ok(());
         }
         self.set_sync(full)?;
+        self.set_limit(false)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(storage)?;
         {
             let mut stmt = tx
@@ -637,37 +842,173 @@ impl Writer {
         tx.commit().map_err(storage)
     }
 
+    /// Puts a unit that found no space at the back of those waiting.
+    fn park(&mut self, mut unit: Unit) {
+        unit.deadline.get_or_insert_with(|| Instant::now() + self.block_timeout);
+        self.parked.push_back(unit);
+    }
+
+    /// Fails the waiting units whose time is up.
+    fn expire_parked(&mut self) {
+        if self.parked.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let timeout = self.block_timeout;
+        let (expired, waiting): (VecDeque<Unit>, VecDeque<Unit>) =
+            self.parked.drain(..).partition(|u| u.deadline.is_some_and(|d| d <= now));
+        self.parked = waiting;
+        for unit in expired {
+            let _ = unit.done.send(Err(Error::Full(format!(
+                "no space was freed within the block timeout of {} ms (on_full = block), so the message was not \
+                 written; consume messages or raise max_size",
+                timeout.as_millis()
+            ))));
+        }
+    }
+
     /// Commits a batch of units as one transaction and tells each writer the outcome.
-    fn commit(&mut self, units: Vec<Unit>) {
+    /// With [`OnFull::Block`], a unit storing a message that does not fit waits (parked)
+    /// instead, behind any unit already waiting, until a later commit frees space.
+    fn commit(&mut self, mut units: Vec<Unit>) {
+        let mut retrying = false;
+        let retry = std::mem::take(&mut self.retry_parked);
+        if !self.parked.is_empty() {
+            let (grow, rest): (Vec<Unit>, Vec<Unit>) = units.into_iter().partition(|u| u.grows);
+            for unit in grow {
+                self.park(unit);
+            }
+            units = rest;
+            if retry {
+                let mut retry: Vec<Unit> = self.parked.drain(..).collect();
+                retry.append(&mut units);
+                units = retry;
+                retrying = true;
+            }
+        }
         if units.is_empty() {
             return;
         }
         let strict = units.iter().any(|u| !u.relaxed);
+        let full = self.full && strict;
         let began = Instant::now();
-        let result = self.apply(&units, self.full && strict);
+        // All units in one transaction; should that fail, each unit on its own, so
+        // that only the units at fault fail (or wait).
+        let outcomes = match retrying {
+            false => match self.apply(&units, full) {
+                Ok(()) => Ok(None),
+                Err(_) => self.apply_each(&units, full).map(Some),
+            },
+            true => self.apply_each(&units, full).map(Some),
+        };
         self.last_commit = began.elapsed();
         self.counters.commits.fetch_add(1, Ordering::Relaxed);
-        self.counters.units.fetch_add(units.len() as u64, Ordering::Relaxed);
-        if let Err(e) = &result {
-            tracing::warn!(units = units.len(), cause = %e, "a journal commit failed");
-        }
-        for unit in units {
-            let _ = unit.done.send(result.clone());
+        let finished: Vec<(Unit, Result<(), Error>)> = match outcomes {
+            Ok(None) => {
+                if units.iter().any(|u| u.frees) && !self.parked.is_empty() {
+                    self.retry_parked = true;
+                }
+                units.into_iter().map(|u| (u, Ok(()))).collect()
+            }
+            Ok(Some(outcomes)) => {
+                let mut finished = Vec::with_capacity(units.len());
+                for (unit, outcome) in units.into_iter().zip(outcomes) {
+                    match outcome {
+                        Err(Error::Full(_)) if unit.grows && self.on_full == OnFull::Block => self.park(unit),
+                        Err(e @ Error::Full(_)) => {
+                            // Refused for want of space: the sender is told; not a fault.
+                            tracing::debug!(cause = %e, "a journal write did not fit");
+                            finished.push((unit, Err(e)));
+                        }
+                        Err(e) => {
+                            tracing::warn!(cause = %e, "a journal write failed");
+                            finished.push((unit, Err(e)));
+                        }
+                        Ok(()) => finished.push((unit, Ok(()))),
+                    }
+                }
+                finished
+            }
+            Err(e) => {
+                tracing::warn!(units = units.len(), cause = %e, "a journal commit failed");
+                units.into_iter().map(|u| (u, Err(e.clone()))).collect()
+            }
+        };
+        // Counted before the writers hear of it; a unit waiting again counts once written.
+        self.counters.units.fetch_add(finished.len() as u64, Ordering::Relaxed);
+        for (unit, outcome) in finished {
+            let _ = unit.done.send(outcome);
         }
     }
 
     fn apply(&mut self, units: &[Unit], full: bool) -> Result<(), Error> {
         self.set_sync(full)?;
+        self.set_limit(units.iter().any(|u| u.grows))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(storage)?;
-        for unit in units {
-            for row in &unit.rows {
-                apply_row(&tx, row).map_err(storage)?;
+        {
+            let mut statements = Statements::new(&tx);
+            for unit in units {
+                for row in &unit.rows {
+                    statements.apply(row).map_err(storage)?;
+                }
             }
         }
         tx.commit().map_err(storage)
     }
 
-    fn recover(&mut self, body_budget: usize) -> Result<Recovered, Error> {
+    /// Applies each unit in a savepoint of one transaction: the units that free space
+    /// first, then those that store messages, in order. A unit that fails is rolled
+    /// back alone and gets its error; with [`OnFull::Block`], once a unit finds no
+    /// space the later ones storing messages are not tried (they queue behind it).
+    /// `Err` when the transaction itself cannot be committed: then nothing is kept.
+    fn apply_each(&mut self, units: &[Unit], full: bool) -> Result<Vec<Result<(), Error>>, Error> {
+        let order: Vec<usize> =
+            (0..units.len()).filter(|&i| !units[i].grows).chain((0..units.len()).filter(|&i| units[i].grows)).collect();
+        let mut failed: Vec<Option<Error>> = vec![None; units.len()];
+        'attempt: loop {
+            self.set_sync(full)?;
+            self.conn.execute_batch("BEGIN IMMEDIATE").map_err(storage)?;
+            let mut blocked = false;
+            for &i in &order {
+                if failed[i].is_some() {
+                    continue;
+                }
+                let unit = &units[i];
+                if unit.grows && blocked {
+                    failed[i] = Some(Error::Full("waiting behind an earlier message".into()));
+                    continue;
+                }
+                let result = self.set_limit(unit.grows).and_then(|()| {
+                    self.conn.execute_batch("SAVEPOINT unit").map_err(storage)?;
+                    let mut statements = Statements::new(&self.conn);
+                    unit.rows.iter().try_for_each(|row| statements.apply(row)).map_err(storage)
+                });
+                match result {
+                    Ok(()) => self.conn.execute_batch("RELEASE unit").map_err(storage)?,
+                    Err(e) => {
+                        if self.conn.is_autocommit() {
+                            // SQLite rolled the whole transaction back: start again
+                            // without this unit.
+                            failed[i] = Some(e);
+                            continue 'attempt;
+                        }
+                        self.conn.execute_batch("ROLLBACK TO unit; RELEASE unit").map_err(storage)?;
+                        blocked |= matches!(e, Error::Full(_)) && unit.grows && self.on_full == OnFull::Block;
+                        failed[i] = Some(e);
+                    }
+                }
+            }
+            if let Err(e) = self.conn.execute_batch("COMMIT") {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                return Err(storage(e));
+            }
+            return Ok(failed.into_iter().map(|f| f.map_or(Ok(()), Err)).collect());
+        }
+    }
+
+    fn recover(&mut self, budget: usize) -> Result<Recovered, Error> {
         // Fold the delivery log in first, durably, then start it afresh.
         let counts = self
             .deliveries
@@ -696,45 +1037,70 @@ impl Writer {
         for row in rows {
             recovered.subscriptions.push(row.map_err(storage)?);
         }
+        let last_key: i64 = conn.query_row("SELECT coalesce(max(key), 0) FROM message", [], |r| r.get(0)).map_err(storage)?;
+        recovered.last_key = last_key.max(0) as u64;
+        // Messages in key order while they fit the budget; from the first that does not,
+        // everything stays in the journal as the stores' tails.
         let mut resident = 0usize;
+        let mut cutoff: Option<u64> = None;
         let mut stmt = conn.prepare("SELECT key, data FROM message ORDER BY key").map_err(storage)?;
         let mut rows = stmt.query([]).map_err(storage)?;
         while let Some(row) = rows.next().map_err(storage)? {
             let key: i64 = row.get(0).map_err(storage)?;
             let data = row.get_ref(1).map_err(storage)?.as_blob().map_err(|e| storage(e.into()))?;
-            let mut message = Message::decode(data)
+            let message = Message::decode(data)
                 .map_err(|e| Error::Storage(format!("message {key} in the journal cannot be read: {e}")))?;
-            // Bodies beyond the budget stay on disk: `load` reads them back.
-            let bytes = message.body.size_estimate();
-            if bytes > body_budget.saturating_sub(resident) {
-                message.body = crate::message::Body::Empty;
-                recovered.paged.push(key as u64);
-            } else {
-                resident += bytes;
+            let bytes = crate::paging::resident_bytes(&message);
+            if bytes > budget.saturating_sub(resident) {
+                cutoff = Some(key as u64);
+                break;
             }
+            resident += bytes;
             recovered.messages.push((key as u64, Arc::new(message)));
         }
+        drop(rows);
+        drop(stmt);
+        let bound = cutoff.unwrap_or(i64::MAX as u64) as i64;
         // Stores are interned so a million entries of one queue share one name.
         let mut stores: Vec<StoreKey> = Vec::new();
-        let mut stmt = conn.prepare("SELECT key, store, delivery_count FROM entry ORDER BY key").map_err(storage)?;
-        let mut rows = stmt.query([]).map_err(storage)?;
-        while let Some(row) = rows.next().map_err(storage)? {
-            let key: i64 = row.get(0).map_err(storage)?;
-            let name = row.get_ref(1).map_err(storage)?.as_str().map_err(|e| storage(e.into()))?;
-            let store = match stores.iter().find(|s| ***s == *name) {
+        let mut intern = |name: &str| -> StoreKey {
+            match stores.iter().find(|s| ***s == *name) {
                 Some(s) => s.clone(),
                 None => {
                     let s: StoreKey = name.into();
                     stores.push(s.clone());
                     s
                 }
-            };
+            }
+        };
+        let mut stmt = conn
+            .prepare("SELECT key, store, delivery_count FROM entry WHERE key < ?1 ORDER BY key")
+            .map_err(storage)?;
+        let mut rows = stmt.query(params![bound]).map_err(storage)?;
+        while let Some(row) = rows.next().map_err(storage)? {
+            let key: i64 = row.get(0).map_err(storage)?;
+            let name = row.get_ref(1).map_err(storage)?.as_str().map_err(|e| storage(e.into()))?;
+            let store = intern(name);
             let delivery_count: i64 = row.get(2).map_err(storage)?;
             recovered.entries.push(RecoveredEntry {
                 store,
                 key: key as u64,
                 delivery_count: delivery_count.clamp(0, u32::MAX as i64) as u32,
             });
+        }
+        drop(rows);
+        drop(stmt);
+        if let Some(cutoff) = cutoff {
+            let mut stmt = conn
+                .prepare("SELECT store, count(*) FROM entry WHERE key >= ?1 GROUP BY store ORDER BY store")
+                .map_err(storage)?;
+            let mut rows = stmt.query(params![cutoff as i64]).map_err(storage)?;
+            while let Some(row) = rows.next().map_err(storage)? {
+                let name = row.get_ref(0).map_err(storage)?.as_str().map_err(|e| storage(e.into()))?;
+                let store = intern(name);
+                let count: i64 = row.get(1).map_err(storage)?;
+                recovered.tails.push(RecoveredTail { store, after: cutoff - 1, count: count.max(0) as usize });
+            }
         }
         Ok(recovered)
     }
@@ -764,47 +1130,77 @@ impl Writer {
     }
 }
 
-fn apply_row(tx: &rusqlite::Transaction<'_>, row: &Row) -> rusqlite::Result<()> {
-    match row {
-        Row::AddMessage { key, data } => {
-            tx.prepare_cached("INSERT INTO message (key, data) VALUES (?1, ?2)")?.execute(params![*key as i64, data])?;
-        }
-        Row::Enqueue { store, key } => {
-            tx.prepare_cached("INSERT INTO entry (key, store) VALUES (?1, ?2)")?
-                .execute(params![*key as i64, &**store])?;
-        }
-        Row::Remove { store, key } => {
-            tx.prepare_cached("DELETE FROM entry WHERE key = ?1 AND store = ?2")?
-                .execute(params![*key as i64, &**store])?;
-            tx.prepare_cached("DELETE FROM message WHERE key = ?1 AND NOT EXISTS (SELECT 1 FROM entry WHERE key = ?1)")?
-                .execute(params![*key as i64])?;
-        }
-        Row::SetDeliveryCount { store, key, count } => {
-            tx.prepare_cached("UPDATE entry SET delivery_count = ?3 WHERE key = ?1 AND store = ?2")?
-                .execute(params![*key as i64, &**store, *count])?;
-        }
-        Row::AddSubscription(r) => {
-            tx.prepare_cached(
-                "INSERT OR REPLACE INTO subscription (store, client_id, name, topic, selector, no_local, shared) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![&*r.store, r.client_id, r.name, r.topic, r.selector, r.no_local, r.shared])?;
-        }
-        Row::RemoveSubscription { store } => {
-            let keys: Vec<i64> = {
-                let mut stmt = tx.prepare_cached("SELECT key FROM entry WHERE store = ?1")?;
-                let rows = stmt.query_map(params![&**store], |r| r.get(0))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            tx.prepare_cached("DELETE FROM entry WHERE store = ?1")?.execute(params![&**store])?;
-            for key in keys {
-                tx.prepare_cached("DELETE FROM message WHERE key = ?1 AND NOT EXISTS (SELECT 1 FROM entry WHERE key = ?1)")?
-                    .execute(params![key])?;
-            }
-            tx.prepare_cached("DELETE FROM subscription WHERE store = ?1")?.execute(params![&**store])?;
-        }
+/// The statements a batch runs, prepared once per batch rather than looked up per row.
+struct Statements<'c> {
+    conn: &'c Connection,
+    insert_message: Option<CachedStatement<'c>>,
+    insert_entry: Option<CachedStatement<'c>>,
+    delete_entry: Option<CachedStatement<'c>>,
+    delete_message: Option<CachedStatement<'c>>,
+}
+
+const DELETE_UNREFERENCED: &str =
+    "DELETE FROM message WHERE key = ?1 AND NOT EXISTS (SELECT 1 FROM entry WHERE key = ?1)";
+
+impl<'c> Statements<'c> {
+    fn new(conn: &'c Connection) -> Statements<'c> {
+        Statements { conn, insert_message: None, insert_entry: None, delete_entry: None, delete_message: None }
     }
-    Ok(())
+
+    fn get<'s>(
+        conn: &'c Connection,
+        slot: &'s mut Option<CachedStatement<'c>>,
+        sql: &str,
+    ) -> rusqlite::Result<&'s mut CachedStatement<'c>> {
+        if slot.is_none() {
+            *slot = Some(conn.prepare_cached(sql)?);
+        }
+        Ok(slot.as_mut().expect("just prepared"))
+    }
+
+    fn apply(&mut self, row: &Row) -> rusqlite::Result<()> {
+        let conn = self.conn;
+        match row {
+            Row::AddMessage { key, data } => {
+                Self::get(conn, &mut self.insert_message, "INSERT INTO message (key, data) VALUES (?1, ?2)")?
+                    .execute(params![*key as i64, data])?;
+            }
+            Row::Enqueue { store, key } => {
+                Self::get(conn, &mut self.insert_entry, "INSERT INTO entry (key, store) VALUES (?1, ?2)")?
+                    .execute(params![*key as i64, &**store])?;
+            }
+            Row::Remove { store, key } => {
+                Self::get(conn, &mut self.delete_entry, "DELETE FROM entry WHERE key = ?1 AND store = ?2")?
+                    .execute(params![*key as i64, &**store])?;
+                Self::get(conn, &mut self.delete_message, DELETE_UNREFERENCED)?.execute(params![*key as i64])?;
+            }
+            Row::SetDeliveryCount { store, key, count } => {
+                conn.prepare_cached("UPDATE entry SET delivery_count = ?3 WHERE key = ?1 AND store = ?2")?
+                    .execute(params![*key as i64, &**store, *count])?;
+            }
+            Row::AddSubscription(r) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO subscription (store, client_id, name, topic, selector, no_local, shared) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![&*r.store, r.client_id, r.name, r.topic, r.selector, r.no_local, r.shared])?;
+            }
+            Row::RemoveSubscription { store } => {
+                let keys: Vec<i64> = {
+                    let mut stmt = conn.prepare_cached("SELECT key FROM entry WHERE store = ?1")?;
+                    let rows = stmt.query_map(params![&**store], |r| r.get(0))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                conn.prepare_cached("DELETE FROM entry WHERE store = ?1")?.execute(params![&**store])?;
+                let delete = Self::get(conn, &mut self.delete_message, DELETE_UNREFERENCED)?;
+                for key in keys {
+                    delete.execute(params![key])?;
+                }
+                conn.prepare_cached("DELETE FROM subscription WHERE store = ?1")?.execute(params![&**store])?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -938,6 +1334,49 @@ mod tests {
     }
 
     #[test]
+    fn messages_are_stored_in_their_wire_encoding() {
+        let mut message = Message::text("y".repeat(3000));
+        message.set_property("p", 7i32).unwrap();
+        assert_eq!(encode(&message), message.encode());
+    }
+
+    #[test]
+    fn recovery_within_a_budget_leaves_each_store_its_tail() {
+        let dir = scratch("tails");
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        for key in 1..=10u64 {
+            let mut ops = send_ops(key);
+            if key % 2 == 0 {
+                ops.push(Op::Enqueue { store: "sub:0::s".into(), key });
+            }
+            journal.write(ops).unwrap();
+        }
+        let one = crate::paging::resident_bytes(&Message::text("m1"));
+        // Room for four messages: keys 1 to 4 come back, 5 to 10 stay.
+        let recovered = journal.recover_within(one * 4 + one / 2).unwrap();
+        assert_eq!(recovered.messages.iter().map(|m| m.0).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(recovered.entries.len(), 6);
+        assert_eq!(recovered.last_key, 10);
+        let mut tails = recovered.tails.clone();
+        tails.sort_by(|a, b| a.store.cmp(&b.store));
+        assert_eq!(
+            tails,
+            [
+                RecoveredTail { store: "queue:q".into(), after: 4, count: 6 },
+                RecoveredTail { store: "sub:0::s".into(), after: 4, count: 3 },
+            ]
+        );
+        // Reading a tail back: in key order, bounded by rows and by the key limit.
+        let keys = |rows: Vec<TailRow>| rows.into_iter().map(|r| r.key).collect::<Vec<_>>();
+        assert_eq!(keys(journal.load_tail("sub:0::s", 4, u64::MAX, 10, usize::MAX).unwrap()), [6, 8, 10]);
+        assert_eq!(keys(journal.load_tail("queue:q", 4, 8, 10, usize::MAX).unwrap()), [5, 6, 7, 8]);
+        assert_eq!(keys(journal.load_tail("queue:q", 4, u64::MAX, 2, usize::MAX).unwrap()), [5, 6]);
+        assert_eq!(keys(journal.load_tail("queue:q", 4, u64::MAX, 10, 0).unwrap()), [5], "at least one row");
+        journal.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn removing_the_last_reference_deletes_the_message() {
         let dir = scratch("refs");
         let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
@@ -950,6 +1389,114 @@ mod tests {
         let recovered = journal.recover().unwrap();
         assert!(recovered.messages.is_empty() && recovered.entries.is_empty());
         journal.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A writer over a fresh database in `dir`, driven directly so that a test decides
+    /// which units share a batch.
+    fn writer(dir: &Path, options: &SqliteOptions) -> Writer {
+        std::fs::create_dir_all(dir).unwrap();
+        let (conn, limits) = open_database(&dir.join(DATABASE_FILE), options).unwrap();
+        let settings = WriterSettings {
+            full: options.sync == SyncMode::Full,
+            limits,
+            on_full: options.on_full,
+            block_timeout: options.block_timeout,
+        };
+        Writer::new(conn, settings, Arc::new(DeliveryLog::open(dir).unwrap()), Arc::default())
+    }
+
+    fn unit(ops: Vec<Op>) -> (Unit, Receiver<Result<(), Error>>) {
+        let grows = ops.iter().any(|op| matches!(op, Op::AddMessage { .. }));
+        let frees = ops.iter().any(|op| matches!(op, Op::Remove { .. }));
+        let (done, wait) = mpsc::sync_channel(1);
+        let rows = ops.into_iter().map(Row::from_op).collect();
+        (Unit { rows, relaxed: false, grows, frees, deadline: None, done }, wait)
+    }
+
+    fn sized(key: u64, bytes: usize) -> Vec<Op> {
+        vec![
+            Op::AddMessage { key, message: Arc::new(Message::text("m".repeat(bytes))) },
+            Op::Enqueue { store: "queue:q".into(), key },
+        ]
+    }
+
+    fn remove(key: u64) -> Vec<Op> {
+        vec![Op::Remove { store: "queue:q".into(), key }]
+    }
+
+    /// Fills the journal with 8 KiB messages from key 1 until one does not fit (it
+    /// fails, or waits); returns the last key stored.
+    fn fill(writer: &mut Writer) -> u64 {
+        for key in 1..1000 {
+            let (u, wait) = unit(sized(key, 8192));
+            writer.commit(vec![u]);
+            match wait.try_recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(Error::Full(_))) | Err(TryRecvError::Empty) => return key - 1,
+                other => panic!("unexpected outcome {other:?}"),
+            }
+        }
+        panic!("the size limit was never reached");
+    }
+
+    #[test]
+    fn in_a_batch_only_the_unit_that_does_not_fit_fails() {
+        let dir = scratch("batch-full");
+        let options = SqliteOptions { max_size: Some(256 * 1024), ..SqliteOptions::default() };
+        let mut writer = writer(&dir, &options);
+        let stored = fill(&mut writer);
+        assert!(stored >= 10, "only {stored} fitted");
+        // One batch: an acknowledgement, a message that cannot fit, one that fits in the
+        // space the acknowledgement frees.
+        let (ack, ack_done) = unit(remove(1));
+        let (big, big_done) = unit(sized(5000, 200 * 1024));
+        let (small, small_done) = unit(sized(5001, 100));
+        writer.commit(vec![big, ack, small]);
+        assert!(matches!(ack_done.try_recv(), Ok(Ok(()))));
+        assert!(matches!(big_done.try_recv(), Ok(Err(Error::Full(_)))));
+        assert!(matches!(small_done.try_recv(), Ok(Ok(()))));
+        let recovered = writer.recover(usize::MAX).unwrap();
+        let keys: Vec<u64> = recovered.messages.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, (2..=stored).chain([5001]).collect::<Vec<_>>());
+        // However full, acknowledgements go through: the journal drains completely.
+        let (acks, waits): (Vec<Unit>, Vec<_>) = keys.iter().map(|&k| unit(remove(k))).unzip();
+        writer.commit(acks);
+        assert!(waits.iter().all(|w| matches!(w.try_recv(), Ok(Ok(())))));
+        assert!(writer.recover(usize::MAX).unwrap().messages.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn with_block_units_that_do_not_fit_wait_in_order_until_space_is_freed() {
+        let dir = scratch("batch-block");
+        let options = SqliteOptions {
+            max_size: Some(256 * 1024),
+            on_full: OnFull::Block,
+            block_timeout: Duration::from_secs(60),
+            ..SqliteOptions::default()
+        };
+        let mut writer = writer(&dir, &options);
+        let stored = fill(&mut writer);
+        // The unit that did not fit (key stored + 1) waits.
+        assert_eq!(writer.parked.len(), 1);
+        // A send behind it waits too, although it would fit; an acknowledgement does not.
+        let (small, small_done) = unit(sized(5000, 100));
+        let (ack, ack_done) = unit(remove(1));
+        writer.commit(vec![small, ack]);
+        assert!(matches!(ack_done.try_recv(), Ok(Ok(()))));
+        assert!(small_done.try_recv().is_err(), "a send overtook the one waiting");
+        assert_eq!(writer.parked.len(), 2);
+        // The acknowledgement freed space: the waiting units try again with the next
+        // commit, after its acknowledgements, and both go through, oldest first.
+        assert!(writer.retry_parked);
+        let (acks, _waits): (Vec<Unit>, Vec<_>) = (2..=stored).map(|k| unit(remove(k))).unzip();
+        writer.commit(acks);
+        assert!(writer.parked.is_empty());
+        assert!(matches!(small_done.try_recv(), Ok(Ok(()))));
+        let recovered = writer.recover(usize::MAX).unwrap();
+        let keys: Vec<u64> = recovered.messages.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, [stored + 1, 5000]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

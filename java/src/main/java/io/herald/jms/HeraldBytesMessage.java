@@ -27,6 +27,11 @@ public class HeraldBytesMessage extends HeraldMessage implements javax.jms.Bytes
     }
 
     /** The body to send, whatever mode the message is in. */
+    /** The body's length in bytes, without copying it. */
+    long encodedSizeHint() {
+        return readOnlyBody ? (data == null ? 0 : data.length) : written.size();
+    }
+
     byte[] bodyBytes() {
         return readOnlyBody ? data : written.toByteArray();
     }

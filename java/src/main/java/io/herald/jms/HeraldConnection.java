@@ -32,7 +32,6 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
     private volatile boolean started;
     private volatile boolean closed;
     private volatile ExceptionListener exceptionListener;
-    private static final long WATCH_MILLIS = 250;
     private Thread watcher;
 
     HeraldConnection(String url, String user, String password, String clientId, int domain) throws JMSException {
@@ -149,32 +148,34 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
     }
 
     /**
-     * With an ExceptionListener set, a daemon thread checks every {@value #WATCH_MILLIS} ms
-     * whether the connection failed (a tcp:// server went away) and, once, tells the
-     * listener. It ends when the connection closes or fails, and holds the connection only
-     * weakly, so a forgotten connection is still released by the Cleaner.
+     * With an ExceptionListener set, a daemon thread sits in a blocking native call that
+     * returns as soon as the connection fails (a tcp:// server went away or stopped
+     * answering) or is closed. On a failure it tells the listener, once, with the cause
+     * linked. The thread holds the connection only weakly, so a forgotten connection is
+     * still released by the Cleaner, and releasing the native connection ends the wait.
      */
     private synchronized void watchForFailure() {
         if (watcher != null || closed) return;
         WeakReference<HeraldConnection> ref = new WeakReference<>(this);
-        watcher = new Thread(() -> watch(ref), "herald-connection-watch");
+        long h = resource.rawHandle();
+        watcher = new Thread(() -> watch(ref, h), "herald-connection-watch");
         watcher.setDaemon(true);
         watcher.start();
     }
 
-    private static void watch(WeakReference<HeraldConnection> ref) {
+    private static void watch(WeakReference<HeraldConnection> ref, long handle) {
         try {
-            while (true) {
-                Thread.sleep(WATCH_MILLIS);
-                HeraldConnection c = ref.get();
-                if (c == null || c.closed || c.resource.isReleased()) return;
-                if (Native.connectionIsBroken(c.resource.rawHandle()) && !c.closed) {
-                    c.onAsyncException(new JMSException("the connection to the broker was lost", "HERALD-CONNECTION-LOST"));
-                    return;
-                }
-            }
-        } catch (InterruptedException | HeraldNativeException e) {
-            // closed meanwhile
+            Native.connectionAwaitFailure(handle, -1);
+        } catch (HeraldNativeException e) {
+            HeraldConnection c = ref.get();
+            // Closed meanwhile (a released handle is refused too): nothing to report.
+            if (c == null || c.closed || c.resource.isReleased()) return;
+            JMSException cause = JmsExceptions.convert(e);
+            JMSException lost = new JMSException("the connection to the broker was lost: " + e.getMessage(),
+                    "HERALD-CONNECTION-LOST");
+            lost.setLinkedException(cause);
+            lost.initCause(cause);
+            c.onAsyncException(lost);
         }
     }
 
@@ -223,9 +224,7 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
             }
         }
         sessions.clear();
-        synchronized (this) {
-            if (watcher != null) watcher.interrupt();
-        }
+        // Releasing the handle closes the native connection, which ends the watcher's wait.
         resource.release();
         if (first != null) throw first;
     }

@@ -135,20 +135,21 @@ public class HeraldProducer implements javax.jms.MessageProducer, javax.jms.Queu
 
     HeraldMessage doSend(HeraldDestination target, Message message, int mode, int prio, long ttl) throws JMSException {
         HeraldMessage m = message instanceof HeraldMessage ? (HeraldMessage) message : copyForeign(message);
-        byte[] encoded;
+        MsgPack.Writer encoded;
         HeraldDestination dest = target != null ? target : destination;
         HeraldDestination before = HeraldDestination.of(m.destination);
         m.destination = dest;
         try {
-            encoded = MessageCodec.encode(m);
+            encoded = MessageCodec.encodeToWriter(m);
         } catch (IllegalArgumentException e) {
             m.destination = before;
             MessageFormatException f = new MessageFormatException(e.getMessage());
             f.initCause(e);
             throw f;
         }
-        long[] sent = resource.call(h -> Native.producerSend(h, target == null ? null : target.uri(), encoded, mode,
-                prio, ttl, deliveryDelay, disableMessageId, disableTimestamp));
+        long[] sent = new long[6];
+        resource.run(h -> Native.producerSend(h, target == null ? null : target.uri(), encoded.buffer(), encoded.length(),
+                mode, prio, ttl, deliveryDelay, disableMessageId, disableTimestamp, sent));
         String id = sent[3] != 0 ? "ID:" + new UUID(sent[4], sent[5]) : null;
         m.messageId = id;
         m.timestamp = sent[0];

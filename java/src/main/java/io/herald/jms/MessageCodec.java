@@ -18,7 +18,12 @@ final class MessageCodec {
     private MessageCodec() {}
 
     static byte[] encode(HeraldMessage m) throws JMSException {
-        MsgPack.Writer w = new MsgPack.Writer();
+        return encodeToWriter(m).toByteArray();
+    }
+
+    /** Encodes into a writer sized for the message, whose buffer then crosses JNI as is. */
+    static MsgPack.Writer encodeToWriter(HeraldMessage m) throws JMSException {
+        MsgPack.Writer w = new MsgPack.Writer(256 + bodySizeHint(m));
         w.arrayHeader(12);
         if (m.messageId != null && m.messageId.startsWith("ID:")) {
             UUID id;
@@ -51,7 +56,19 @@ final class MessageCodec {
             writeValue(w, p.getValue());
         }
         writeBody(w, m);
-        return w.toByteArray();
+        return w;
+    }
+
+    /** About how many bytes the body takes encoded; 0 when unknown. */
+    private static int bodySizeHint(HeraldMessage m) throws JMSException {
+        if (m instanceof HeraldBytesMessage) {
+            return (int) Math.min(Integer.MAX_VALUE - 1024, ((HeraldBytesMessage) m).encodedSizeHint());
+        }
+        if (m instanceof HeraldTextMessage) {
+            String t = ((HeraldTextMessage) m).text;
+            return t == null ? 0 : (int) Math.min(Integer.MAX_VALUE - 1024, t.length() * 3L);
+        }
+        return 0;
     }
 
     private static void writeDestination(MsgPack.Writer w, HeraldDestination d) {
@@ -150,6 +167,13 @@ final class MessageCodec {
         return m;
     }
 
+    /** The variant names the decoder meets on every message, matched without allocating. */
+    private static final String[] DELIVERY_MODES = {"Persistent", "NonPersistent"};
+    private static final String[] DESTINATION_KINDS = {"Queue", "Topic", "TemporaryQueue", "TemporaryTopic"};
+    private static final String[] VALUE_KINDS = {"String", "Int", "Long", "Bool", "Double", "Bytes", "Byte", "Short",
+            "Float", "Char"};
+    private static final String[] BODY_KINDS = {"Bytes", "Text", "Map", "Stream", "Object", "Empty"};
+
     private static HeraldMessage decodeMessage(MsgPack.Reader r) {
         if (r.arrayHeader() != 12) throw new IllegalArgumentException("a message is a 12-element array");
         String id = null;
@@ -161,13 +185,13 @@ final class MessageCodec {
         String correlationId = r.stringOrNil();
         HeraldDestination replyTo = readDestination(r);
         HeraldDestination destination = readDestination(r);
-        int mode = r.string().equals("NonPersistent") ? DeliveryMode.NON_PERSISTENT : DeliveryMode.PERSISTENT;
+        int mode = r.symbol(DELIVERY_MODES).equals("NonPersistent") ? DeliveryMode.NON_PERSISTENT : DeliveryMode.PERSISTENT;
         int priority = (int) r.integer();
         long expiration = r.integer();
         long deliveryTime = r.integer();
         String type = r.stringOrNil();
         int nprops = r.arrayHeader();
-        java.util.LinkedHashMap<String, Object> props = new java.util.LinkedHashMap<>();
+        java.util.LinkedHashMap<String, Object> props = nprops == 0 ? null : new java.util.LinkedHashMap<>();
         for (int i = 0; i < nprops; i++) {
             r.arrayHeader();
             String name = r.string();
@@ -184,14 +208,14 @@ final class MessageCodec {
         m.expiration = expiration;
         m.deliveryTime = deliveryTime;
         m.type = type;
-        m.properties.putAll(props);
+        if (props != null) m.properties.putAll(props);
         return m;
     }
 
     private static HeraldDestination readDestination(MsgPack.Reader r) {
         if (r.tryNil()) return null;
         r.arrayHeader();
-        String kind = r.string();
+        String kind = r.symbol(DESTINATION_KINDS);
         String name = r.string();
         switch (kind) {
             case "Queue": return new HeraldQueue(name);
@@ -205,7 +229,7 @@ final class MessageCodec {
     private static Object readValue(MsgPack.Reader r) {
         if (r.tryNil()) return null;
         if (r.mapHeader() != 1) throw new IllegalArgumentException("a value is a 1-entry map");
-        String variant = r.string();
+        String variant = r.symbol(VALUE_KINDS);
         switch (variant) {
             case "Bool": return r.bool();
             case "Byte": return (byte) r.integer();
@@ -228,7 +252,7 @@ final class MessageCodec {
             return new HeraldMessage();
         }
         if (r.mapHeader() != 1) throw new IllegalArgumentException("a body is a 1-entry map");
-        String kind = r.string();
+        String kind = r.symbol(BODY_KINDS);
         switch (kind) {
             case "Text":
                 return new HeraldTextMessage(r.stringOrNil());

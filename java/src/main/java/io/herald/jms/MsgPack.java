@@ -12,11 +12,24 @@ final class MsgPack {
 
     static final class Writer {
         /** A plain growable buffer: ByteArrayOutputStream synchronizes every write. */
-        private final Buf out = new Buf();
+        private final Buf out;
+
+        Writer() {
+            this(256);
+        }
+
+        /** A writer whose buffer starts at {@code capacity} bytes (a good guess saves regrowing). */
+        Writer(int capacity) {
+            out = new Buf(Math.max(16, capacity));
+        }
 
         private static final class Buf {
-            byte[] b = new byte[256];
+            byte[] b;
             int n;
+
+            Buf(int capacity) {
+                b = new byte[capacity];
+            }
 
             void ensure(int more) {
                 if (n + more > b.length) b = Arrays.copyOf(b, Math.max(b.length * 2, n + more));
@@ -36,6 +49,15 @@ final class MsgPack {
 
         byte[] toByteArray() {
             return Arrays.copyOf(out.b, out.n);
+        }
+
+        /** The buffer itself: its first {@link #length()} bytes are what was written. */
+        byte[] buffer() {
+            return out.b;
+        }
+
+        int length() {
+            return out.n;
         }
 
         void nil() {
@@ -273,6 +295,33 @@ final class MsgPack {
 
         String stringOrNil() {
             return tryNil() ? null : string();
+        }
+
+        /**
+         * A string that is usually one of {@code known} (an enum variant's name): returns
+         * that constant without decoding or allocating, or a new String otherwise.
+         */
+        String symbol(String[] known) {
+            int b = peek();
+            if ((b & 0xe0) == 0xa0) {
+                int n = b & 0x1f;
+                if (pos + 1 + n <= buf.length) {
+                    for (String k : known) {
+                        if (k.length() == n && asciiAt(pos + 1, k)) {
+                            pos += 1 + n;
+                            return k;
+                        }
+                    }
+                }
+            }
+            return string();
+        }
+
+        private boolean asciiAt(int at, String ascii) {
+            for (int i = 0; i < ascii.length(); i++) {
+                if (buf[at + i] != (byte) ascii.charAt(i)) return false;
+            }
+            return true;
         }
 
         /** A bin value, or an array of byte-sized integers (serde's {@code Vec<u8>}). */

@@ -23,6 +23,12 @@ final class Native {
     static native void connectionStop(long connection);
     /** True when the native connection closed without Java closing it: it failed. */
     static native boolean connectionIsBroken(long connection);
+    /**
+     * Blocks until the connection fails, is closed or {@code timeoutMillis} passes (&lt; 0: no
+     * limit). Throws the failure (a tcp:// server gone) as a HeraldNativeException; returns
+     * normally otherwise. Releasing the handle ends the wait.
+     */
+    static native void connectionAwaitFailure(long connection, long timeoutMillis);
     static native long connectionCreateSession(long connection, int ackMode);
     /** Returns the destination as {@code temp-queue://NAME} or {@code temp-topic://NAME}. */
     static native String connectionCreateTemporary(long connection, boolean topic);
@@ -40,9 +46,13 @@ final class Native {
     static native boolean sessionWait(long session, long timeoutMillis);
     static native void sessionRing(long session);
 
-    /** Returns {timestamp, expiration, deliveryTime, hasId, idHigh, idLow}. */
-    static native long[] producerSend(long producer, String destination, byte[] message, int deliveryMode,
-            int priority, long timeToLive, long deliveryDelay, boolean disableMessageId, boolean disableTimestamp);
+    /**
+     * Sends the message encoded in the first {@code length} bytes of {@code message}; writes
+     * {timestamp, expiration, deliveryTime, hasId, idHigh, idLow} into {@code sent} (6 longs).
+     */
+    static native void producerSend(long producer, String destination, byte[] message, int length, int deliveryMode,
+            int priority, long timeToLive, long deliveryDelay, boolean disableMessageId, boolean disableTimestamp,
+            long[] sent);
 
     /**
      * timeout &lt; 0 waits forever, 0 does not wait; returns an encoded delivery or null. With

@@ -29,8 +29,10 @@ public final class ExitProbe {
         }
         closed.close();
 
-        // Left open on purpose, with a listener waiting: its threads must not hold the JVM.
+        // Left open on purpose, with a listener waiting and an ExceptionListener (whose
+        // thread sits in a native wait): their threads must not hold the JVM.
         Connection open = f.createConnection();
+        open.setExceptionListener(e -> {});
         open.start();
         Session s2 = open.createSession(false, Session.AUTO_ACKNOWLEDGE);
         s2.createConsumer(s2.createQueue("idle")).setMessageListener(m -> {});

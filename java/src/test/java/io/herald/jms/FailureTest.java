@@ -2,9 +2,12 @@ package io.herald.jms;
 
 import static org.junit.Assert.*;
 
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import javax.jms.Connection;
 import javax.jms.JMSException;
@@ -63,9 +66,16 @@ public class FailureTest extends JmsTestBase {
         s.createProducer(q).send(s.createTextMessage("delivered"));
         assertNotNull(s.createConsumer(q).receive(2000));
 
+        long killedAt = System.nanoTime();
         broker.kill();
         JMSException e = heard.poll(10, TimeUnit.SECONDS);
         assertNotNull("the ExceptionListener was called after the server died", e);
+        // Promptly: the failure wakes the listener's thread; nothing waits for a heartbeat.
+        long afterMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+        assertTrue("the listener heard " + afterMillis + " ms after the kill", afterMillis < 5000);
+        assertTrue(e.getMessage(), e.getMessage().contains("lost"));
+        assertNotNull("the cause is linked", e.getLinkedException());
+        assertSame(e.getLinkedException(), e.getCause());
         assertNull("it is called once", heard.poll(1, TimeUnit.SECONDS));
         try {
             s.createProducer(q).send(s.createTextMessage("after the crash"));
@@ -74,6 +84,27 @@ public class FailureTest extends JmsTestBase {
             // any JMSException: the JVM is still here and the application is told
         }
         c.close();
+    }
+
+    @Test
+    public void theExceptionListenerThreadEndsWhenTheConnectionCloses() throws Exception {
+        Set<Thread> before = watcherThreads();
+        Connection c = factory.createConnection();
+        c.setExceptionListener(e -> {});
+        Set<Thread> mine = watcherThreads();
+        mine.removeAll(before);
+        assertEquals("setting an ExceptionListener starts one watcher thread", 1, mine.size());
+        Thread watcher = mine.iterator().next();
+        assertTrue("the watcher is a daemon thread", watcher.isDaemon());
+        c.close();
+        watcher.join(5000);
+        assertFalse("closing the connection ends its watcher thread", watcher.isAlive());
+    }
+
+    private static Set<Thread> watcherThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("herald-connection-watch") && t.isAlive())
+                .collect(Collectors.toCollection(HashSet::new));
     }
 
     @Test

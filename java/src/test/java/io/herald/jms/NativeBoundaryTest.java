@@ -79,21 +79,39 @@ public class NativeBoundaryTest {
             assertEquals(HeraldNativeException.INVALID_ARGUMENT, expected.kind());
         }
         try {
-            Native.producerSend(0, null, new byte[] {1, 2, 3}, 2, 4, 0, 0, false, false);
+            Native.producerSend(0, null, new byte[] {1, 2, 3}, 3, 2, 4, 0, 0, false, false, new long[6]);
             fail();
         } catch (HeraldNativeException expected) {
             assertEquals(HeraldNativeException.ILLEGAL_STATE, expected.kind());
         }
         long p = Native.sessionCreateProducer(sh, "queue://raw");
         try {
-            Native.producerSend(p, null, new byte[] {1, 2, 3}, 2, 4, 0, 0, false, false);
+            Native.producerSend(p, null, new byte[] {1, 2, 3}, 3, 2, 4, 0, 0, false, false, new long[6]);
             fail("garbage bytes are not a message");
         } catch (HeraldNativeException expected) {
             assertEquals(HeraldNativeException.MESSAGE_FORMAT, expected.kind());
         }
         try {
-            Native.producerSend(p, null, null, 2, 4, 0, 0, false, false);
+            Native.producerSend(p, null, null, 0, 2, 4, 0, 0, false, false, new long[6]);
             fail();
+        } catch (HeraldNativeException expected) {
+            assertEquals(HeraldNativeException.INVALID_ARGUMENT, expected.kind());
+        }
+        try {
+            Native.producerSend(p, null, new byte[] {1, 2, 3}, 4, 2, 4, 0, 0, false, false, new long[6]);
+            fail("a length beyond the array is refused");
+        } catch (HeraldNativeException expected) {
+            assertEquals(HeraldNativeException.INVALID_ARGUMENT, expected.kind());
+        }
+        try {
+            Native.producerSend(p, null, new byte[] {1, 2, 3}, -1, 2, 4, 0, 0, false, false, new long[6]);
+            fail("a negative length is refused");
+        } catch (HeraldNativeException expected) {
+            assertEquals(HeraldNativeException.INVALID_ARGUMENT, expected.kind());
+        }
+        try {
+            Native.producerSend(p, null, new byte[] {1, 2, 3}, 3, 2, 4, 0, 0, false, false, new long[2]);
+            fail("a result array too short is refused");
         } catch (HeraldNativeException expected) {
             assertEquals(HeraldNativeException.INVALID_ARGUMENT, expected.kind());
         }

@@ -25,8 +25,12 @@ import javax.jms.Topic;
  *
  * <pre>
  * java -cp herald-jms.jar:javax.jms-api.jar:bench.jar io.herald.jms.bench.JmsBench \
- *     [--factory CLASS] [--url URL] [--label NAME] [--messages N] [--backlog N]
+ *     [--factory CLASS] [--url URL] [--label NAME] [--messages N] [--backlog N] [--only LIST]
  * </pre>
+ *
+ * {@code --only} runs some scenarios (for profiling one): a comma-separated list of
+ * {@code np} (1P/1C non-persistent), {@code p} (1P/1C persistent), {@code tx}, {@code 4p4c},
+ * {@code fanout}, {@code backlog}, {@code rr}.
  *
  * {@code --factory} names a ConnectionFactory class with a public (String url) constructor
  * (Herald's, ActiveMQ's, Artemis's); the default is Herald's. Prints one line per scenario:
@@ -39,6 +43,7 @@ public final class JmsBench {
     private int backlog = 100_000;
     private final byte[] body = new byte[1024];
     private int run;
+    private java.util.Set<String> only;
 
     JmsBench(ConnectionFactory factory, String label, int messages) {
         this.factory = factory;
@@ -53,6 +58,7 @@ public final class JmsBench {
         String label = null;
         int messages = 100_000;
         int backlog = 100_000;
+        java.util.Set<String> only = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--factory": factoryClass = args[++i]; break;
@@ -60,14 +66,16 @@ public final class JmsBench {
                 case "--label": label = args[++i]; break;
                 case "--messages": messages = Integer.parseInt(args[++i]); break;
                 case "--backlog": backlog = Integer.parseInt(args[++i]); break;
+                case "--only": only = new java.util.HashSet<>(Arrays.asList(args[++i].split(","))); break;
                 default:
-                    System.err.println("usage: JmsBench [--factory CLASS] [--url URL] [--label NAME] [--messages N] [--backlog N]");
+                    System.err.println("usage: JmsBench [--factory CLASS] [--url URL] [--label NAME] [--messages N] [--backlog N] [--only LIST]");
                     System.exit(2);
             }
         }
         ConnectionFactory f = (ConnectionFactory) Class.forName(factoryClass).getConstructor(String.class).newInstance(url);
         JmsBench b = new JmsBench(f, label != null ? label : url, messages);
         b.backlog = backlog;
+        b.only = only;
         b.all();
         System.exit(0);
     }
@@ -78,15 +86,21 @@ public final class JmsBench {
         messages = Math.max(1000, full / 10);
         throughput(1, 1, DeliveryMode.NON_PERSISTENT, false);
         messages = full;
-        report("1P/1C non-persistent", throughput(1, 1, DeliveryMode.NON_PERSISTENT, false), "msg/s");
-        report("1P/1C persistent", throughput(1, 1, DeliveryMode.PERSISTENT, false), "msg/s");
-        report("1P/1C transacted x100", throughput(1, 1, DeliveryMode.PERSISTENT, true), "msg/s");
-        report("4P/4C persistent", throughput(4, 4, DeliveryMode.PERSISTENT, false), "msg/s");
-        report("topic fan-out 1P/4S", fanOut(4), "msg/s");
-        report("backlog " + backlog + " then drain", backlog(backlog), "msg/s");
-        long[] rr = requestReply(Math.max(1000, messages / 20));
-        report("request/reply p50", rr[0] / 1000.0, "us");
-        report("request/reply p99", rr[1] / 1000.0, "us");
+        if (runs("np")) report("1P/1C non-persistent", throughput(1, 1, DeliveryMode.NON_PERSISTENT, false), "msg/s");
+        if (runs("p")) report("1P/1C persistent", throughput(1, 1, DeliveryMode.PERSISTENT, false), "msg/s");
+        if (runs("tx")) report("1P/1C transacted x100", throughput(1, 1, DeliveryMode.PERSISTENT, true), "msg/s");
+        if (runs("4p4c")) report("4P/4C persistent", throughput(4, 4, DeliveryMode.PERSISTENT, false), "msg/s");
+        if (runs("fanout")) report("topic fan-out 1P/4S", fanOut(4), "msg/s");
+        if (runs("backlog")) report("backlog " + backlog + " then drain", backlog(backlog), "msg/s");
+        if (runs("rr")) {
+            long[] rr = requestReply(Math.max(1000, messages / 20));
+            report("request/reply p50", rr[0] / 1000.0, "us");
+            report("request/reply p99", rr[1] / 1000.0, "us");
+        }
+    }
+
+    private boolean runs(String scenario) {
+        return only == null || only.contains(scenario);
     }
 
     private void report(String scenario, double value, String unit) {

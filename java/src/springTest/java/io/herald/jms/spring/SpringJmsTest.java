@@ -2,8 +2,18 @@ package io.herald.jms.spring;
 
 import static org.junit.Assert.*;
 
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -12,16 +22,83 @@ import jakarta.jms.TextMessage;
 
 import io.herald.jms.HeraldConnectionFactory;
 
+import org.junit.After;
+import org.junit.Assume;
+import org.junit.Before;
 import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
 import org.springframework.jms.core.JmsTemplate;
 import org.springframework.jms.listener.DefaultMessageListenerContainer;
 
-/** A real third-party JMS client: Spring's JmsTemplate and DefaultMessageListenerContainer on the jakarta jar. */
+/**
+ * A real third-party JMS client: Spring's JmsTemplate and DefaultMessageListenerContainer on
+ * the jakarta jar, run twice: against a broker embedded in the JVM (vm://) and against a real
+ * {@code herald serve} process on a free port of 127.0.0.1 (tcp://), started fresh for each
+ * test with its own data directory.
+ */
+@RunWith(Parameterized.class)
 public class SpringJmsTest {
+    @Parameterized.Parameters(name = "{0}")
+    public static Collection<Object[]> transports() {
+        return Arrays.asList(new Object[] {"vm"}, new Object[] {"tcp"});
+    }
+
+    @Parameterized.Parameter
+    public String transport;
+
+    private Process server;
+    private Path dir;
+    private String url;
+    private static int next;
+
+    @Before
+    public void startBroker() throws Exception {
+        if (transport.equals("vm")) {
+            url = "vm://spring-" + ProcessHandle.current().pid() + "-" + (++next);
+            return;
+        }
+        File bin = new File(System.getProperty("herald.repo.root", ".."), "target/release/herald");
+        Assume.assumeTrue("tcp variant skipped: " + bin + " does not exist yet", bin.canExecute());
+        dir = Files.createTempDirectory("herald-spring-");
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        File log = dir.resolve("serve.log").toFile();
+        server = new ProcessBuilder(bin.getAbsolutePath(), "serve", "--listen", "127.0.0.1:" + port,
+                "--data", dir.resolve("data").toString()).redirectErrorStream(true).redirectOutput(log).start();
+        url = "tcp://127.0.0.1:" + port;
+        long deadline = System.currentTimeMillis() + 15000;
+        while (true) {
+            try (Socket probe = new Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException notYet) {
+                if (!server.isAlive() || System.currentTimeMillis() > deadline) {
+                    throw new IOException("herald serve did not listen on " + port + ":\n"
+                            + new String(Files.readAllBytes(log.toPath()), StandardCharsets.UTF_8));
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    @After
+    public void stopBroker() throws Exception {
+        if (server != null) {
+            server.destroy();
+            if (!server.waitFor(10, TimeUnit.SECONDS)) server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        if (dir != null) {
+            try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
 
     @Test
     public void jmsTemplateSendsAndReceives() {
-        HeraldConnectionFactory factory = new HeraldConnectionFactory("vm://spring-template");
+        HeraldConnectionFactory factory = new HeraldConnectionFactory(url);
         JmsTemplate template = new JmsTemplate(factory);
         template.setReceiveTimeout(2000);
         template.convertAndSend("spring.q", "hello spring");
@@ -43,7 +120,7 @@ public class SpringJmsTest {
 
     @Test
     public void listenerContainerConsumesEverything() throws Exception {
-        HeraldConnectionFactory factory = new HeraldConnectionFactory("vm://spring-dmlc");
+        HeraldConnectionFactory factory = new HeraldConnectionFactory(url);
         List<String> got = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch done = new CountDownLatch(20);
         DefaultMessageListenerContainer container = new DefaultMessageListenerContainer();
