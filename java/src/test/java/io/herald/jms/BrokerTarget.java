@@ -81,14 +81,45 @@ final class BrokerTarget implements AutoCloseable {
         return serveIn(dir, config);
     }
 
-    private static BrokerTarget serveIn(Path dir, String configToml) throws IOException, InterruptedException {
-        File bin = requireHerald();
-        int port;
+    /** The repository's test-only TLS material (server/tests/data: ca.pem, cert.pem, key.pem, other-ca.pem). */
+    static File tlsFile(String name) {
+        return new File(new File(System.getProperty("herald.repo.root", "..")), "server/tests/data/" + name);
+    }
+
+    /**
+     * A new {@code herald serve} whose one listener speaks TLS with the test certificate
+     * (issued for localhost and 127.0.0.1 by {@code tlsFile("ca.pem")}); {@link #url} is its
+     * {@code tcps://} URL without trust options.
+     */
+    static BrokerTarget serveTls() throws IOException, InterruptedException {
+        requireHerald();
+        int port = freePort();
+        String config = "[[listener]]\n"
+                + "address = \"127.0.0.1:" + port + "\"\n"
+                + "tls_cert = \"" + tlsFile("cert.pem").getAbsolutePath() + "\"\n"
+                + "tls_key = \"" + tlsFile("key.pem").getAbsolutePath() + "\"\n";
+        return launch(Files.createTempDirectory("herald-test-"), config, port, "tcps", false);
+    }
+
+    private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
+            return s.getLocalPort();
         }
-        List<String> cmd = new ArrayList<>(Arrays.asList(bin.getAbsolutePath(), "serve",
-                "--listen", "127.0.0.1:" + port, "--data", dir.resolve("data").toString()));
+    }
+
+    private static BrokerTarget serveIn(Path dir, String configToml) throws IOException, InterruptedException {
+        return launch(dir, configToml, freePort(), "tcp", true);
+    }
+
+    /** Starts the server; with {@code listen} the port is given by --listen, else the config names it. */
+    private static BrokerTarget launch(Path dir, String configToml, int port, String scheme, boolean listen)
+            throws IOException, InterruptedException {
+        File bin = requireHerald();
+        List<String> cmd = new ArrayList<>(Arrays.asList(bin.getAbsolutePath(), "serve", "--data", dir.resolve("data").toString()));
+        if (listen) {
+            cmd.add("--listen");
+            cmd.add("127.0.0.1:" + port);
+        }
         if (configToml != null) {
             Path config = dir.resolve("herald.toml");
             Files.write(config, configToml.getBytes(StandardCharsets.UTF_8));
@@ -97,7 +128,7 @@ final class BrokerTarget implements AutoCloseable {
         }
         File log = dir.resolve("serve-" + port + ".log").toFile();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
-        BrokerTarget target = new BrokerTarget("tcp://127.0.0.1:" + port, p, dir, port);
+        BrokerTarget target = new BrokerTarget(scheme + "://127.0.0.1:" + port, p, dir, port);
         long deadline = System.currentTimeMillis() + 15000;
         while (System.currentTimeMillis() < deadline) {
             try (Socket probe = new Socket("127.0.0.1", port)) {
