@@ -312,7 +312,8 @@ typedef struct herald_browser herald_browser;
  * `herald_connection_get_client_id`, `herald_connection_start`, `herald_connection_stop`,
  * `herald_connection_create_session`, `herald_connection_create_temporary_queue`,
  * `herald_connection_create_temporary_topic`, `herald_connection_delete_temporary`,
- * `herald_connection_close`, `herald_connection_free`.
+ * `herald_connection_wait_for_failure`, `herald_connection_close`,
+ * `herald_connection_free`.
  */
 typedef struct herald_connection herald_connection;
 
@@ -545,6 +546,22 @@ herald_status herald_connection_create_temporary_topic(const herald_connection *
  */
 herald_status herald_connection_delete_temporary(const herald_connection *conn,
                                                  const herald_destination *dest,
+                                                 herald_error **err_out);
+
+/**
+ * Waits up to `timeout_ms` milliseconds (`UINT64_MAX`: without limit) for the connection
+ * to fail, and tells why: a `tcp://` connection whose server went away or stopped
+ * answering. This is how a program learns of a failure that no call of its own
+ * reported (JMS's ExceptionListener): one thread of the program's sits in this call;
+ * Herald never calls back. On a failure it returns `HERALD_STATUS_OK` and writes a new
+ * herald_error describing it to `*failure_out` (free it with `herald_error_free`).
+ * Returns `HERALD_STATUS_NO_VALUE` when the time passes, or when the connection is (or
+ * gets) closed by its owner, which is not a failure; a `vm://` connection never fails.
+ * `herald_connection_close` from another thread ends the wait.
+ */
+herald_status herald_connection_wait_for_failure(const herald_connection *conn,
+                                                 uint64_t timeout_ms,
+                                                 herald_error **failure_out,
                                                  herald_error **err_out);
 
 /**

@@ -1,6 +1,7 @@
 //! Connections.
 
 use std::os::raw::c_char;
+use std::time::Duration;
 
 use herald_core::client::{AckMode, ConnectOptions, Connection};
 
@@ -40,7 +41,8 @@ pub enum herald_ack_mode {
 /// `herald_connection_get_client_id`, `herald_connection_start`, `herald_connection_stop`,
 /// `herald_connection_create_session`, `herald_connection_create_temporary_queue`,
 /// `herald_connection_create_temporary_topic`, `herald_connection_delete_temporary`,
-/// `herald_connection_close`, `herald_connection_free`.
+/// `herald_connection_wait_for_failure`, `herald_connection_close`,
+/// `herald_connection_free`.
 pub struct herald_connection {
     _private: [u8; 0],
 }
@@ -209,6 +211,34 @@ pub extern "C" fn herald_connection_delete_temporary(
         let conn = try_ref!(conn);
         let dest = try_ref!(dest);
         conn.delete_temporary(dest)?;
+        Ok(())
+    })
+}
+
+/// Waits up to `timeout_ms` milliseconds (`UINT64_MAX`: without limit) for the connection
+/// to fail, and tells why: a `tcp://` connection whose server went away or stopped
+/// answering. This is how a program learns of a failure that no call of its own
+/// reported (JMS's ExceptionListener): one thread of the program's sits in this call;
+/// Herald never calls back. On a failure it returns `HERALD_STATUS_OK` and writes a new
+/// herald_error describing it to `*failure_out` (free it with `herald_error_free`).
+/// Returns `HERALD_STATUS_NO_VALUE` when the time passes, or when the connection is (or
+/// gets) closed by its owner, which is not a failure; a `vm://` connection never fails.
+/// `herald_connection_close` from another thread ends the wait.
+#[no_mangle]
+pub extern "C" fn herald_connection_wait_for_failure(
+    conn: *const herald_connection,
+    timeout_ms: u64,
+    failure_out: *mut *mut herald_error,
+    err_out: *mut *mut herald_error,
+) -> herald_status {
+    ffi_boundary!(err_out, {
+        let conn = try_ref!(conn);
+        let out = try_out!(failure_out);
+        let timeout = (timeout_ms != u64::MAX).then(|| Duration::from_millis(timeout_ms));
+        let failure = conn
+            .wait_for_failure(timeout)
+            .ok_or_else(|| Failure::no_value("a connection failure"))?;
+        *out = to_boxed_ptr(Failure::from(failure).into_error());
         Ok(())
     })
 }

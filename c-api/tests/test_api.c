@@ -1436,6 +1436,37 @@ static void test_close_ends_blocked_receive(void) {
   herald_connection_free(c);
 }
 
+/* A connection that does not fail: the wait times out, or ends when the owner closes it. */
+struct connection_closer {
+  herald_connection *conn;
+};
+
+static void *close_connection_later(void *arg) {
+  struct connection_closer *cl = arg;
+  sleep_ms(100);
+  herald_connection_close(cl->conn, NULL);
+  return NULL;
+}
+
+static void test_wait_for_failure(void) {
+  herald_connection *c = connect_to(NULL);
+  herald_error *failure = NULL;
+  pthread_t thread;
+
+  EXPECT(HERALD_STATUS_NULL_ARGUMENT, herald_connection_wait_for_failure(NULL, 0, &failure, &err));
+  EXPECT(HERALD_STATUS_NULL_ARGUMENT, herald_connection_wait_for_failure(c, 0, NULL, &err));
+  EXPECT(HERALD_STATUS_NO_VALUE, herald_connection_wait_for_failure(c, 20, &failure, &err));
+  CHECK(failure == NULL);
+  /* Closing from another thread ends a wait without limit; closing is not a failure. */
+  struct connection_closer cl = {c};
+  CHECK(pthread_create(&thread, NULL, close_connection_later, &cl) == 0);
+  EXPECT(HERALD_STATUS_NO_VALUE, herald_connection_wait_for_failure(c, UINT64_MAX, &failure, &err));
+  CHECK(failure == NULL);
+  pthread_join(thread, NULL);
+  EXPECT(HERALD_STATUS_NO_VALUE, herald_connection_wait_for_failure(c, UINT64_MAX, &failure, &err));
+  herald_connection_free(c);
+}
+
 /* Stopping a connection pauses delivery. */
 static void test_stop_and_start(void) {
   herald_connection *c = connect_to(NULL);
@@ -1636,6 +1667,7 @@ int main(int argc, char **argv) {
   test_bodies_through_the_broker();
   test_closed_handles();
   test_close_ends_blocked_receive();
+  test_wait_for_failure();
   test_stop_and_start();
   test_wakeup_hooks();
   test_threads_share_a_connection();
