@@ -773,9 +773,9 @@ impl Broker {
         // The common case, a non-persistent message to a queue, without the batch
         // machinery.
         let key = self.shared.next_key.fetch_add(1, Ordering::Relaxed);
-        // The producer stamped the message a moment ago; reading the clock again would
-        // cost more than the rest of this path. (A zero timestamp means disabled.)
-        let now = if message.timestamp != 0 { message.timestamp } else { now_millis() };
+        // The broker's clock, not the message's timestamp: over tcp:// that is the
+        // client's, and expiry and delivery delay must not follow another machine's clock.
+        let now = now_millis();
         self.place(&queue, self.resident_entry(key, message, origin), now);
         Ok(())
     }

@@ -132,7 +132,11 @@ impl ConsumerLink {
     pub fn set_wakeup(&self, wakeup: Option<Wakeup>) {
         let mut slot = lock(&self.wakeup);
         self.has_wakeup.store(wakeup.is_some(), Ordering::Release);
-        *slot = wakeup;
+        let old = std::mem::replace(&mut *slot, wakeup);
+        drop(slot);
+        // The old hook's drop (a C finalizer, say) runs outside the lock, so it may call
+        // back into Herald.
+        drop(old);
     }
 
     /// Tells whoever waits on this consumer that something outside its inbox changed.

@@ -120,11 +120,12 @@ struct SessionState {
     /// Pushed to a remote client and not yet handed to its application, by tag.
     in_flight: VecDeque<InFlight>,
     consumers: Vec<Arc<ConsumerCore>>,
-    /// AUTO_ACKNOWLEDGE: the journal commit of the acknowledgement of the message last
-    /// handed out, which runs while the application processes that message and is
-    /// waited for before the next one is handed out. DUPS_OK_ACKNOWLEDGE: the commit of
-    /// the last batch of acknowledgements.
-    ack_commit: Option<Commit>,
+    /// Journal commits of acknowledgements under way, oldest first. Local AUTO_ACKNOWLEDGE:
+    /// the acknowledgement of the message last handed out, which runs while the
+    /// application processes that message and is waited for before the next one is
+    /// handed out. DUPS_OK_ACKNOWLEDGE: the last batch. A remote consumer's receipts:
+    /// every one not yet known to be finished, so none's failure goes unreported.
+    ack_commits: VecDeque<Commit>,
     /// DUPS_OK_ACKNOWLEDGE: messages handed out whose acknowledgements wait to be
     /// journaled together (at most [`DUPS_OK_BATCH`]).
     lazy_acks: Vec<(Arc<MessageQueue>, Entry)>,
@@ -275,10 +276,17 @@ impl SessionCore {
                 // whatever this connection is answered later (a send, a commit, a close)
                 // is durable only once this acknowledgement is. Close and recover wait
                 // for the last one.
-                if let Some(commit) = self.broker().acknowledge_started(vec![(f.queue, f.entry)]) {
-                    let previous = lock(&self.state).ack_commit.replace(commit);
-                    if let Some(e) = previous.and_then(Commit::finished_error) {
-                        return Err(Error::from(e));
+                let started = self.broker().acknowledge_started(vec![(f.queue, f.entry)]);
+                let mut state = lock(&self.state);
+                state.ack_commits.extend(started);
+                // Report the receipts finished meanwhile; the rest stay until they are.
+                while let Some(commit) = state.ack_commits.pop_front() {
+                    match commit.poll() {
+                        Ok(result) => result?,
+                        Err(pending) => {
+                            state.ack_commits.push_front(pending);
+                            break;
+                        }
                     }
                 }
                 Ok(())
@@ -481,19 +489,22 @@ impl SessionCore {
 
     // ---- automatic acknowledgement ----
 
-    /// Waits for the acknowledgement commit under way, if any.
+    /// Waits for the acknowledgement commits under way, if any; reports the first failure.
     fn settle_acks(&self) -> Result<()> {
-        let commit = lock(&self.state).ack_commit.take();
-        match commit {
-            Some(commit) => commit.wait().map_err(Error::from),
-            None => Ok(()),
+        let commits = std::mem::take(&mut lock(&self.state).ack_commits);
+        let mut outcome = Ok(());
+        for commit in commits {
+            if let Err(e) = commit.wait() {
+                outcome = outcome.and(Err(Error::from(e)));
+            }
         }
+        outcome
     }
 
     /// Starts journaling `acks`; the caller has settled the previous commit.
     fn start_acks(&self, acks: Vec<(Arc<MessageQueue>, Entry)>) {
         if let Some(commit) = self.broker().acknowledge_started(acks) {
-            lock(&self.state).ack_commit = Some(commit);
+            lock(&self.state).ack_commits.push_back(commit);
         }
     }
 

@@ -43,11 +43,6 @@ pub extern "system" fn Java_io_herald_jms_Native_connectionStop<'l>(mut env: Env
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_herald_jms_Native_connectionIsBroken<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong) -> jboolean {
-    env.with_env(|_env| -> Result<jboolean, BindError> { ops::connection_is_broken(Handle(h)) }).resolve::<ThrowJms>()
-}
-
-#[unsafe(no_mangle)]
 pub extern "system" fn Java_io_herald_jms_Native_connectionAwaitFailure<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, timeout_ms: jlong) {
     env.with_env(|_env| -> Result<(), BindError> { ops::connection_await_failure(Handle(h), timeout_ms) }).resolve::<ThrowJms>()
 }

@@ -63,12 +63,6 @@ pub fn connection_stop(h: Handle) -> BindResult<()> {
     Ok(handle::connection(h)?.stop()?)
 }
 
-/// True once the native connection is closed; while Java has not closed it, that means
-/// it failed (the server went away).
-pub fn connection_is_broken(h: Handle) -> BindResult<jboolean> {
-    Ok(handle::connection(h)?.is_closed())
-}
-
 /// Blocks until the connection fails (then the failure is the error thrown), is closed,
 /// or `timeout_ms` passes (< 0: no limit); returns normally in the last two cases. Java's
 /// ExceptionListener thread sits here; releasing the handle closes the connection, which
@@ -201,12 +195,17 @@ pub fn producer_send(
     if sent.is_null() || sent.len(env)? < 6 {
         return Err(BindError::invalid_argument("the result array must hold 6 longs"));
     }
-    let bytes = env.convert_byte_array(&message)?;
-    let encoded = usize::try_from(length)
+    // The encoder's buffer is larger than the message: copy only its first `length` bytes.
+    let capacity = message.len(env)?;
+    let used = usize::try_from(length)
         .ok()
-        .and_then(|n| bytes.get(..n))
-        .ok_or_else(|| BindError::invalid_argument(format!("length {length} is outside the message array ({} bytes)", bytes.len())))?;
-    let message = Message::decode(encoded)?;
+        .filter(|&n| n <= capacity)
+        .ok_or_else(|| BindError::invalid_argument(format!("length {length} is outside the message array ({capacity} bytes)")))?;
+    let mut encoded = vec![0i8; used];
+    message.get_region(env, 0, &mut encoded)?;
+    // Same size and alignment: the collect reuses the allocation.
+    let encoded: Vec<u8> = encoded.into_iter().map(|b| b as u8).collect();
+    let message = Message::decode(&encoded)?;
     if !(0..=9).contains(&priority) {
         return Err(BindError::invalid_argument(format!("priority {priority} is not between 0 and 9")));
     }

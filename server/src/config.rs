@@ -50,7 +50,7 @@ pub struct Limits {
     pub max_consumers_per_connection: usize,
     /// A connection that sends nothing (not even a heartbeat) this long is closed.
     pub idle_timeout_ms: u64,
-    /// How often the server sends a heartbeat on an otherwise quiet connection.
+    /// How often the server sends a heartbeat on an otherwise quiet connection; 0: never.
     pub heartbeat_ms: u32,
     /// How long a new connection has to complete its handshake.
     pub handshake_timeout_ms: u64,

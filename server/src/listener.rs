@@ -179,12 +179,13 @@ async fn client_loop<S: AsyncRead + AsyncWrite + Unpin + Send>(
     peer: SocketAddr,
 ) -> Result<(), Error> {
     let idle = ctx.limits.idle_timeout();
-    let heartbeat = Duration::from_millis(u64::from(ctx.limits.heartbeat_ms.max(1)));
+    // 0 means no heartbeats, as the Welcome frame tells the client.
+    let heartbeat = (ctx.limits.heartbeat_ms > 0).then(|| Duration::from_millis(u64::from(ctx.limits.heartbeat_ms)));
     let mut last_read = Instant::now();
     let mut last_write = Instant::now();
     let signal = handler.signal.clone();
     loop {
-        let next_heartbeat = last_write + heartbeat;
+        let next_heartbeat = last_write + heartbeat.unwrap_or_default();
         let mut first = None;
         tokio::select! {
             biased;
@@ -204,7 +205,7 @@ async fn client_loop<S: AsyncRead + AsyncWrite + Unpin + Send>(
                 };
             }
             _ = signal.notify.notified() => {}
-            _ = tokio::time::sleep_until(next_heartbeat) => {
+            _ = tokio::time::sleep_until(next_heartbeat), if heartbeat.is_some() => {
                 conn.queue_frame(&Frame::Heartbeat);
             }
             _ = tokio::time::sleep_until(last_read + idle) => {

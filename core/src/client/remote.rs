@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crate::destination::{Destination, DestinationKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::{Delivery, Message};
-use crate::queue::Wakeup;
+use crate::queue::{lock, Wakeup};
 use crate::session::AckMode;
 use crate::wire::{
     self, Deliver, Frame, FrameType, Hello, Reply, ReplyFrame, Request, RequestFrame, WireSubscription, NO_REPLY,
@@ -29,10 +29,6 @@ use super::consumer::ConsumerOptions;
 /// How often the client says it is alive when it has nothing else to send.
 const HEARTBEAT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 fn io_error(what: &str, e: std::io::Error) -> Error {
     Error::new(ErrorKind::Io, format!("{what}: {e}"))

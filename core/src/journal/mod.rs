@@ -237,15 +237,15 @@ impl Commit {
         Commit(CommitState::Pending(receiver))
     }
 
-    /// The error of a write that has finished and failed, without waiting for one still
+    /// The outcome of a write that has finished, or the commit back while it is still
     /// under way.
-    pub fn finished_error(self) -> Option<Error> {
+    pub fn poll(self) -> std::result::Result<Result<(), Error>, Commit> {
         match self.0 {
-            CommitState::Done(result) => result.err(),
+            CommitState::Done(result) => Ok(result),
             CommitState::Pending(receiver) => match receiver.try_recv() {
-                Ok(result) => result.err(),
-                Err(std::sync::mpsc::TryRecvError::Empty) => None,
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(Error::Closed),
+                Ok(result) => Ok(result),
+                Err(std::sync::mpsc::TryRecvError::Empty) => Err(Commit::pending(receiver)),
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => Ok(Err(Error::Closed)),
             },
         }
     }

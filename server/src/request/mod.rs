@@ -29,12 +29,22 @@ pub struct Signal {
 
 impl Signal {
     pub fn mark(&self, consumer: u64) {
-        self.dirty.lock().unwrap_or_else(|p| p.into_inner()).push(consumer);
-        self.notify.notify_one();
+        let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+        let was_empty = dirty.is_empty();
+        dirty.push(consumer);
+        drop(dirty);
+        // A permit is already stored or being consumed when the list was not empty.
+        if was_empty {
+            self.notify.notify_one();
+        }
     }
 
+    /// The consumers marked since the last call, each once.
     pub fn take(&self) -> Vec<u64> {
-        std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()))
+        let mut dirty = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()));
+        dirty.sort_unstable();
+        dirty.dedup();
+        dirty
     }
 }
 

@@ -534,7 +534,12 @@ fn unreadable(path: &Path, e: &rusqlite::Error) -> HeraldError {
 fn storage(e: rusqlite::Error) -> Error {
     match e.sqlite_error_code() {
         Some(ErrorCode::DiskFull) => {
-            Error::Full("the disk, or the journal's configured size limit, is full".into())
+            Error::Full(
+                "the disk, or the journal's configured size limit, is full: consume messages to free space, \
+                 raise the limit (maxBytes= in a vm:// URL, max_bytes in the server's [journal] section) \
+                 or make senders wait for space (onFull=block, on_full = \"block\")"
+                    .into(),
+            )
         }
         _ => Error::Storage(e.to_string()),
     }
@@ -860,8 +865,9 @@ impl Writer {
         self.parked = waiting;
         for unit in expired {
             let _ = unit.done.send(Err(Error::Full(format!(
-                "no space was freed within the block timeout of {} ms (on_full = block), so the message was not \
-                 written; consume messages or raise max_size",
+                "no space was freed within the block timeout of {} ms, so the message was not written: consume \
+                 messages, raise the size limit (maxBytes= in a vm:// URL, max_bytes in the server's [journal] \
+                 section) or the timeout (blockTimeoutMs=, block_timeout_ms)",
                 timeout.as_millis()
             ))));
         }

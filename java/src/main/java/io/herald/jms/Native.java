@@ -21,8 +21,6 @@ final class Native {
     static native void connectionSetClientId(long connection, String clientId);
     static native void connectionStart(long connection);
     static native void connectionStop(long connection);
-    /** True when the native connection closed without Java closing it: it failed. */
-    static native boolean connectionIsBroken(long connection);
     /**
      * Blocks until the connection fails, is closed or {@code timeoutMillis} passes (&lt; 0: no
      * limit). Throws the failure (a tcp:// server gone) as a HeraldNativeException; returns
