@@ -88,6 +88,11 @@ pub extern "system" fn Java_io_herald_jms_Native_sessionComplete<'l>(mut env: En
 }
 
 #[unsafe(no_mangle)]
+pub extern "system" fn Java_io_herald_jms_Native_sessionAcknowledgesAutomatically<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong) -> jboolean {
+    env.with_env(|_env| -> Result<jboolean, BindError> { ops::session_acknowledges_automatically(Handle(h)) }).resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
 pub extern "system" fn Java_io_herald_jms_Native_sessionWait<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, timeout_ms: jlong) -> jboolean {
     env.with_env(|_env| -> Result<jboolean, BindError> { ops::session_wait(Handle(h), timeout_ms) }).resolve::<ThrowJms>()
 }
