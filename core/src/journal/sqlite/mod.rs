@@ -110,24 +110,31 @@ pub enum SyncMode {
     Os,
 }
 
+/// Parses a setting that is one of two names (ignoring case), as written in a
+/// configuration file or a URL.
+fn parse_named<T: Copy>(text: &str, setting: &str, names: &[(&'static str, T); 2]) -> Result<T, HeraldError> {
+    names.iter().find(|(name, _)| name.eq_ignore_ascii_case(text)).map(|&(_, value)| value).ok_or_else(|| {
+        HeraldError::new(
+            ErrorKind::InvalidArgument,
+            format!("{setting} \"{text}\" is neither \"{}\" nor \"{}\"", names[0].0, names[1].0),
+        )
+    })
+}
+
+fn name_of<T: Copy + PartialEq>(value: T, names: &[(&'static str, T); 2]) -> &'static str {
+    names.iter().find(|(_, v)| *v == value).map_or("", |(name, _)| name)
+}
+
 impl SyncMode {
+    const NAMES: [(&'static str, SyncMode); 2] = [("full", SyncMode::Full), ("os", SyncMode::Os)];
+
     /// Parses `full` or `os`, as written in a configuration file or a URL.
     pub fn parse(text: &str) -> Result<SyncMode, HeraldError> {
-        match text.to_ascii_lowercase().as_str() {
-            "full" => Ok(SyncMode::Full),
-            "os" => Ok(SyncMode::Os),
-            _ => Err(HeraldError::new(
-                ErrorKind::InvalidArgument,
-                format!("sync mode \"{text}\" is neither \"full\" nor \"os\""),
-            )),
-        }
+        parse_named(text, "sync mode", &Self::NAMES)
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            SyncMode::Full => "full",
-            SyncMode::Os => "os",
-        }
+        name_of(self, &Self::NAMES)
     }
 }
 
@@ -144,23 +151,15 @@ pub enum OnFull {
 }
 
 impl OnFull {
+    const NAMES: [(&'static str, OnFull); 2] = [("fail", OnFull::Fail), ("block", OnFull::Block)];
+
     /// Parses `fail` or `block`, as written in a configuration file or a URL.
     pub fn parse(text: &str) -> Result<OnFull, HeraldError> {
-        match text.to_ascii_lowercase().as_str() {
-            "fail" => Ok(OnFull::Fail),
-            "block" => Ok(OnFull::Block),
-            _ => Err(HeraldError::new(
-                ErrorKind::InvalidArgument,
-                format!("on-full policy \"{text}\" is neither \"fail\" nor \"block\""),
-            )),
-        }
+        parse_named(text, "on-full policy", &Self::NAMES)
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            OnFull::Fail => "fail",
-            OnFull::Block => "block",
-        }
+        name_of(self, &Self::NAMES)
     }
 }
 
@@ -1421,6 +1420,20 @@ mod tests {
         assert_eq!(keys(journal.load_tail("queue:q", 4, u64::MAX, 10, 0).unwrap()), [5], "at least one row");
         journal.close();
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn settings_parse_by_name_in_any_case_and_name_an_unknown_value() {
+        for mode in [SyncMode::Full, SyncMode::Os] {
+            assert_eq!(SyncMode::parse(&mode.as_str().to_uppercase()).unwrap(), mode);
+        }
+        for policy in [OnFull::Fail, OnFull::Block] {
+            assert_eq!(OnFull::parse(policy.as_str()).unwrap(), policy);
+        }
+        let e = SyncMode::parse("fast").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert_eq!(e.message(), "sync mode \"fast\" is neither \"full\" nor \"os\"");
+        assert!(OnFull::parse("drop").unwrap_err().message().contains("\"fail\" nor \"block\""));
     }
 
     #[test]
