@@ -780,27 +780,21 @@ impl Broker {
         Ok(())
     }
 
-    /// Acknowledges entries outside a transaction without waiting for the journal: the
-    /// returned commit tells when the acknowledgement is durable; `None` when there is
-    /// nothing to wait for. Sessions pipeline AUTO_ACKNOWLEDGE and batch
-    /// DUPS_OK_ACKNOWLEDGE with it.
+    /// Acknowledges entries in an automatic mode (AUTO_ACKNOWLEDGE, DUPS_OK, a remote
+    /// client's receipts) without waiting for a commit: when this returns the
+    /// acknowledgement survives the process being killed (see
+    /// [`Journal::write_acknowledged`]); the returned commit tells when it is committed,
+    /// and reports a failure. `None` when nothing is journaled.
     pub(crate) fn acknowledge_started(&self, acks: Vec<(Arc<MessageQueue>, Entry)>) -> Option<Commit> {
         let durable_journal = self.journal().is_durable();
         let mut ops = Vec::new();
-        let mut sync = false;
         for (queue, entry) in &acks {
             if durable_journal && queue.durable && entry.is_journaled() {
-                sync |= entry.is_persistent();
                 ops.push(Op::Remove { store: queue.key.clone(), key: entry.key });
             }
             queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
         }
-        match (ops.is_empty(), sync) {
-            (true, _) => None,
-            (false, true) => Some(self.journal().write_started(ops)),
-            // Only paged NON_PERSISTENT messages: written now, relaxed, as `apply` does.
-            (false, false) => self.journal().write_relaxed(ops).err().map(|e| Commit::done(Err(e))),
-        }
+        (!ops.is_empty()).then(|| self.journal().write_acknowledged(ops))
     }
 
     /// The queues a message sent to `dest` lands in.
