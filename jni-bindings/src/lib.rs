@@ -207,6 +207,20 @@ mod tests {
     }
 
     #[test]
+    fn the_core_says_which_sessions_acknowledge_after_a_listener() {
+        let c = Connection::open("vm://jni-unit-modes", &ConnectOptions::default()).unwrap();
+        let conn = handle::insert(Object::Connection(std::sync::Arc::new(c)));
+        // The javax.jms.Session constants Java passes: 0 transacted, 1 auto, 2 client, 3 dups-ok.
+        for (mode, automatic) in [(0, false), (1, true), (2, false), (3, true)] {
+            let sess = Handle(ops::connection_create_session(conn, mode).unwrap());
+            assert_eq!(ops::session_acknowledges_automatically(sess).unwrap(), automatic, "mode {mode}");
+            ops::release(sess).unwrap();
+            assert!(ops::session_acknowledges_automatically(sess).is_err(), "a released session is refused");
+        }
+        ops::release(conn).unwrap();
+    }
+
+    #[test]
     fn doorbell_wakes_and_times_out() {
         let bell = std::sync::Arc::new(handle::Doorbell::default());
         assert!(!bell.wait(std::time::Duration::from_millis(10)));
