@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::broker::{now_millis, Broker};
+use crate::broker::{now_millis, Broker, Route};
 use crate::destination::Destination;
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::Commit;
@@ -191,7 +191,7 @@ impl SessionCore {
 
     // ---- sending ----
 
-    pub fn send(&self, destination: Destination, message: Arc<Message>) -> Result<()> {
+    pub fn send(&self, destination: Destination, message: Arc<Message>, route: Option<&Route>) -> Result<()> {
         if self.mode == AckMode::Transacted {
             let mut state = lock(&self.state);
             if state.closed {
@@ -201,7 +201,7 @@ impl SessionCore {
             return Ok(());
         }
         self.check_open()?;
-        self.broker().send(&destination, message, self.connection.id)
+        self.broker().send(&destination, message, self.connection.id, route)
     }
 
     // ---- receiving ----
