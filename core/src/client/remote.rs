@@ -210,6 +210,9 @@ struct Outgoing {
     closed: bool,
     /// When a batch last left (by any thread).
     last_send: Option<Instant>,
+    /// The writer thread looks for lazy frames every [`LAZY_DELAY`] (it was busy
+    /// lately), so queueing one need not wake it.
+    writer_watching: bool,
 }
 
 /// How long acknowledgements of received messages may wait to leave together.
@@ -219,6 +222,11 @@ const LAZY_DELAY: Duration = Duration::from_millis(1);
 const BURST_GAP: Duration = Duration::from_micros(50);
 /// Lazy frames leave at once beyond this many bytes.
 const LAZY_BYTES: usize = 16 * 1024;
+/// After this long with nothing to send, the writer thread stops looking for lazy
+/// frames on its own and sleeps until told (or until a heartbeat is due). While it
+/// looks, queueing a lazy frame costs no wake-up: a receive in a request/reply loop
+/// queues one per message.
+const WRITER_WATCH: Duration = Duration::from_millis(10);
 
 /// How long the reader thread leaves the socket alone after a caller read it, so that
 /// the next caller to wait (typically within microseconds, in a request/reply loop)
@@ -367,7 +375,7 @@ impl Shared {
                 return Ok(());
             }
         }
-        let wake = out.urgent && !was_urgent || start == 0;
+        let wake = out.urgent && !was_urgent || start == 0 && !out.writer_watching;
         drop(out);
         if wake {
             self.out_cond.notify_one();
@@ -883,20 +891,24 @@ fn writer(shared: Arc<Shared>) {
     loop {
         {
             let mut out = lock(&shared.out);
-            let mut waited = Duration::ZERO;
+            // How long this thread has been looking for lazy frames, finding none.
+            let mut quiet = Duration::ZERO;
             while out.buf.is_empty() && !out.tls_output && !out.closed {
-                let started = Instant::now();
-                let (guard, timeout) =
-                    shared.out_cond.wait_timeout(out, HEARTBEAT.saturating_sub(waited)).unwrap_or_else(|p| p.into_inner());
-                out = guard;
-                waited += started.elapsed();
-                if timeout.timed_out() && out.buf.is_empty() && !out.closed {
+                let since_send = out.last_send.map_or(Duration::ZERO, |t| t.elapsed());
+                if since_send >= HEARTBEAT {
                     wire::encode_into(&mut out.buf, FrameType::Heartbeat, &());
                     out.urgent = true;
+                    break;
                 }
+                out.writer_watching = quiet < WRITER_WATCH;
+                let wait = if out.writer_watching { LAZY_DELAY } else { HEARTBEAT - since_send };
+                let started = Instant::now();
+                out = shared.out_cond.wait_timeout(out, wait).unwrap_or_else(|p| p.into_inner()).0;
+                quiet += started.elapsed();
             }
-            if !out.urgent && !out.tls_output && !out.closed {
-                // Only lazy frames: give them a moment to gather company.
+            out.writer_watching = false;
+            if !out.urgent && !out.tls_output && !out.closed && quiet < LAZY_DELAY {
+                // Only lazy frames, just queued: give them a moment to gather company.
                 out = shared.out_cond.wait_timeout(out, LAZY_DELAY).unwrap_or_else(|p| p.into_inner()).0;
             }
             if out.buf.is_empty() && out.closed {
@@ -1024,7 +1036,7 @@ impl RemoteConnection {
             hungry: AtomicUsize::new(0),
             listeners: AtomicUsize::new(0),
             shared_reading,
-            out: Mutex::default(),
+            out: Mutex::new(Outgoing { last_send: Some(Instant::now()), ..Outgoing::default() }),
             out_cond: Condvar::new(),
             pending: Mutex::default(),
             consumers: Mutex::default(),
