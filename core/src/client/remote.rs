@@ -264,7 +264,7 @@ struct Shared {
     /// Consumers with a wake-up hook: while there are any, the reader thread reads
     /// everything at once, as the hooks expect.
     listeners: AtomicUsize,
-    /// Whether callers may read the socket themselves: plain TCP on Unix, where the
+    /// Whether callers may read the socket themselves: plain TCP on Linux, where the
     /// socket's readiness says whether a read would block. Otherwise the reader thread
     /// reads everything.
     shared_reading: bool,
@@ -646,7 +646,7 @@ struct FrameReader {
     source: Box<dyn Read + Send>,
     /// The socket `source` reads, when its readiness tells whether a read would block
     /// (plain TCP: nothing is buffered between the socket and `buf`).
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     fd: Option<std::os::fd::RawFd>,
     buf: Vec<u8>,
     start: usize,
@@ -662,7 +662,7 @@ impl FrameReader {
     fn new(source: Box<dyn Read + Send>) -> FrameReader {
         FrameReader {
             source,
-            #[cfg(unix)]
+            #[cfg(target_os = "linux")]
             fd: None,
             buf: vec![0; READ_CHUNK],
             start: 0,
@@ -674,10 +674,11 @@ impl FrameReader {
 
     /// A plain socket: callers other than the reader thread may read it too.
     fn plain(stream: TcpStream) -> FrameReader {
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         let fd = Some(std::os::fd::AsRawFd::as_raw_fd(&stream));
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
         let mut frames = FrameReader::new(Box::new(stream));
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         {
             frames.fd = fd;
         }
@@ -686,9 +687,9 @@ impl FrameReader {
 
     /// Whether a reader whose wait has a deadline can read it (see [`FrameReader::fill`]).
     fn pollable(&self) -> bool {
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         return self.fd.is_some();
-        #[cfg(not(unix))]
+        #[cfg(not(target_os = "linux"))]
         return false;
     }
 
@@ -764,7 +765,7 @@ impl FrameReader {
 
     /// Waits until the socket has something to read (or an error or end to report):
     /// true; or until `deadline`: false.
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     fn wait_readable(&self, deadline: Option<Instant>) -> Result<bool> {
         let Some(fd) = self.fd else {
             return Err(Error::new(ErrorKind::Internal, "this connection's socket cannot be polled"));
@@ -784,10 +785,10 @@ impl FrameReader {
                     left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
                 }
             };
-            let mut pollfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+            let mut pollfd = sys::PollFd { fd, events: sys::POLLIN, revents: 0 };
             // SAFETY: one valid pollfd, and the count says one; `fd` stays open while
             // `self.source` (which owns it) lives.
-            let ready = unsafe { libc::poll(&mut pollfd, 1, timeout_ms) };
+            let ready = unsafe { sys::poll(&mut pollfd, 1, timeout_ms) };
             if ready > 0 {
                 return Ok(true);
             }
@@ -813,7 +814,7 @@ impl FrameReader {
         }
     }
 
-    #[cfg(not(unix))]
+    #[cfg(not(target_os = "linux"))]
     fn wait_readable(&self, _deadline: Option<Instant>) -> Result<bool> {
         Err(Error::new(ErrorKind::Internal, "this connection's socket cannot be polled"))
     }
@@ -823,6 +824,25 @@ impl FrameReader {
     fn starts_like_tls(&self) -> bool {
         let unread = &self.buf[self.start..self.end];
         unread.len() >= 2 && matches!(unread[0], 0x15 | 0x16) && unread[1] == 0x03
+    }
+}
+
+/// poll(2), from the C library the standard library already links.
+#[cfg(target_os = "linux")]
+mod sys {
+    use std::os::raw::{c_int, c_short, c_ulong};
+
+    pub const POLLIN: c_short = 0x001;
+
+    #[repr(C)]
+    pub struct PollFd {
+        pub fd: c_int,
+        pub events: c_short,
+        pub revents: c_short,
+    }
+
+    extern "C" {
+        pub fn poll(fds: *mut PollFd, nfds: c_ulong, timeout: c_int) -> c_int;
     }
 }
 
