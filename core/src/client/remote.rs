@@ -210,15 +210,20 @@ struct Outgoing {
     closed: bool,
     /// When a batch last left (by any thread).
     last_send: Option<Instant>,
-    /// The writer thread looks for lazy frames every [`LAZY_DELAY`] (it was busy
-    /// lately), so queueing one need not wake it.
+    /// The writer thread looks at the buffer within [`LAZY_DELAY`] without being told
+    /// (it is awake, or was busy lately), so queueing a lazy frame need not wake it.
     writer_watching: bool,
+    /// [`Shared::frames_in`] when a batch last left.
+    frames_in_at_send: u64,
 }
 
 /// How long acknowledgements of received messages may wait to leave together.
 const LAZY_DELAY: Duration = Duration::from_millis(1);
-/// A caller sends its urgent frame itself only when nothing left for this long; in a
-/// burst, frames gather for the writer thread instead (one write for many).
+/// A caller sends its urgent frame itself when nothing left for this long, or when a
+/// reply or delivery came in since something last left (a conversation: request and
+/// reply alternate, and a hand-off to the writer thread would cost each of them a
+/// thread wake-up); in a burst of sends, frames gather for the writer thread instead
+/// (one write for many).
 const BURST_GAP: Duration = Duration::from_micros(50);
 /// Lazy frames leave at once beyond this many bytes.
 const LAZY_BYTES: usize = 16 * 1024;
@@ -261,6 +266,8 @@ struct Shared {
     read_cond: Condvar,
     /// Callers asleep waiting for a frame that somebody else must read.
     hungry: AtomicUsize,
+    /// Replies and deliveries dispatched so far.
+    frames_in: AtomicU64,
     /// Consumers with a wake-up hook: while there are any, the reader thread reads
     /// everything at once, as the hooks expect.
     listeners: AtomicUsize,
@@ -299,8 +306,9 @@ struct SocketWriter {
 
 impl SocketWriter {
     /// Writes what `out` holds, taken under its lock (the caller holds it).
-    fn take_and_send(&mut self, mut out: MutexGuard<'_, Outgoing>) -> std::io::Result<()> {
+    fn take_and_send(&mut self, mut out: MutexGuard<'_, Outgoing>, frames_in: u64) -> std::io::Result<()> {
         std::mem::swap(&mut self.batch, &mut out.buf);
+        out.frames_in_at_send = frames_in;
         out.urgent = false;
         out.tls_output = false;
         out.last_send = Some(Instant::now());
@@ -357,7 +365,9 @@ impl Shared {
         }
         let was_urgent = out.urgent;
         out.urgent |= urgent || out.buf.len() >= LAZY_BYTES;
-        if out.urgent && out.last_send.is_none_or(|t| t.elapsed() >= BURST_GAP) {
+        let frames_in = self.frames_in.load(Ordering::Relaxed);
+        let conversing = frames_in != out.frames_in_at_send;
+        if out.urgent && (conversing || out.last_send.is_none_or(|t| t.elapsed() >= BURST_GAP)) {
             // Nobody is writing and nothing left just now: send now, on this thread.
             // Otherwise the writer thread takes this frame with the rest of the burst.
             let socket = match self.socket.try_lock() {
@@ -366,7 +376,7 @@ impl Shared {
                 Err(std::sync::TryLockError::WouldBlock) => None,
             };
             if let Some(mut socket) = socket {
-                if let Err(e) = socket.take_and_send(out) {
+                if let Err(e) = socket.take_and_send(out, frames_in) {
                     drop(socket);
                     let e = io_error("connection to the server lost", e);
                     self.fail(e.clone());
@@ -405,7 +415,7 @@ impl Shared {
         };
         match socket {
             Some(mut socket) => {
-                if let Err(e) = socket.take_and_send(out) {
+                if let Err(e) = socket.take_and_send(out, self.frames_in.load(Ordering::Relaxed)) {
                     drop(socket);
                     self.fail(io_error("connection to the server lost", e));
                 }
@@ -560,6 +570,9 @@ impl Shared {
     }
 
     fn dispatch(&self, frame: Frame) -> Result<()> {
+        if matches!(frame, Frame::Reply(_) | Frame::Deliver(_)) {
+            self.frames_in.fetch_add(1, Ordering::Relaxed);
+        }
         match frame {
             Frame::Reply(ReplyFrame { id, result }) => {
                 let result = result.map_err(Error::from);
@@ -924,9 +937,10 @@ fn writer(shared: Arc<Shared>) {
                 let wait = if out.writer_watching { LAZY_DELAY } else { HEARTBEAT - since_send };
                 let started = Instant::now();
                 out = shared.out_cond.wait_timeout(out, wait).unwrap_or_else(|p| p.into_inner()).0;
+                // Awake: this thread looks at the buffer again before it sleeps long.
+                out.writer_watching = true;
                 quiet += started.elapsed();
             }
-            out.writer_watching = false;
             if !out.urgent && !out.tls_output && !out.closed && quiet < LAZY_DELAY {
                 // Only lazy frames, just queued: give them a moment to gather company.
                 out = shared.out_cond.wait_timeout(out, LAZY_DELAY).unwrap_or_else(|p| p.into_inner()).0;
@@ -941,7 +955,7 @@ fn writer(shared: Arc<Shared>) {
         if out.buf.is_empty() && !out.tls_output {
             continue;
         }
-        if let Err(e) = socket.take_and_send(out) {
+        if let Err(e) = socket.take_and_send(out, shared.frames_in.load(Ordering::Relaxed)) {
             drop(socket);
             shared.fail(io_error("connection to the server lost", e));
             return;
@@ -1054,6 +1068,7 @@ impl RemoteConnection {
             }),
             read_cond: Condvar::new(),
             hungry: AtomicUsize::new(0),
+            frames_in: AtomicU64::new(0),
             listeners: AtomicUsize::new(0),
             shared_reading,
             out: Mutex::new(Outgoing { last_send: Some(Instant::now()), ..Outgoing::default() }),
