@@ -4,7 +4,8 @@
 //!   one per transaction and 100 per transaction;
 //! - Herald (SQLite journal, sync=full): 1 producer / 1 consumer with synchronous sends
 //!   and AUTO_ACKNOWLEDGE; 8 producers / 8 consumers likewise; a transacted producer
-//!   committing every 100 messages with a transacted consumer committing every 100.
+//!   committing every 100 messages with an AUTO_ACKNOWLEDGE consumer, and with a
+//!   transacted consumer committing every 100.
 //!
 //! - a backlog of BACKLOG messages (default 200,000): the resident memory holding it,
 //!   then, in a fresh process, the time to recover it at start and accept a connection
@@ -105,10 +106,11 @@ fn connect(broker: &Broker) -> Connection {
     c
 }
 
-/// `producers` and `consumers` threads on one queue for `budget`; `batch` > 1 makes both
-/// sides transacted, committing every `batch` messages. Returns messages consumed per
+/// `producers` and `consumers` threads on one queue for `budget`; a `batch` > 1 makes
+/// that side transacted, committing every `batch` messages, else producers send
+/// synchronously and consumers use AUTO_ACKNOWLEDGE. Returns messages consumed per
 /// second and sent per second, and prints how many units each commit carried.
-fn herald(budget: Duration, producers: usize, consumers: usize, batch: usize) -> (f64, f64) {
+fn herald(budget: Duration, producers: usize, consumers: usize, (send_batch, receive_batch): (usize, usize)) -> (f64, f64) {
     let dir = Scratch::new("herald");
     let (broker, journal) = broker_and_journal(dir.path());
     let queue = Destination::queue("bench");
@@ -116,13 +118,14 @@ fn herald(budget: Duration, producers: usize, consumers: usize, batch: usize) ->
     let sent = Arc::new(AtomicUsize::new(0));
     let received = Arc::new(AtomicUsize::new(0));
     let start = Arc::new(Barrier::new(producers + consumers + 1));
-    let mode = if batch > 1 { AckMode::Transacted } else { AckMode::Auto };
+    let mode = |batch: usize| if batch > 1 { AckMode::Transacted } else { AckMode::Auto };
     let mut threads = Vec::new();
     for _ in 0..producers {
         let (broker, queue, stop, sent, start) = (broker.clone(), queue.clone(), stop.clone(), sent.clone(), start.clone());
         threads.push(thread::spawn(move || {
             let c = connect(&broker);
-            let s = c.create_session(mode).unwrap();
+            let batch = send_batch;
+            let s = c.create_session(mode(batch)).unwrap();
             let p = s.create_producer(Some(queue)).unwrap();
             let body = payload();
             start.wait();
@@ -142,7 +145,8 @@ fn herald(budget: Duration, producers: usize, consumers: usize, batch: usize) ->
             (broker.clone(), queue.clone(), stop.clone(), received.clone(), start.clone());
         threads.push(thread::spawn(move || {
             let c = connect(&broker);
-            let s = c.create_session(mode).unwrap();
+            let batch = receive_batch;
+            let s = c.create_session(mode(batch)).unwrap();
             let consumer = s.create_consumer(&queue, &Default::default()).unwrap();
             start.wait();
             let mut pending = 0;
@@ -307,7 +311,7 @@ fn main() {
     }
     if run("1p1c") {
         let c1;
-        (c1, p1) = herald(budget, 1, 1, 1);
+        (c1, p1) = herald(budget, 1, 1, (1, 1));
         println!(
             "{:<58} {:>10.0} /s consumed, {:.0} sent ({:.0}% of raw 1/txn)",
             "herald: 1 producer / 1 consumer, sync sends, auto ack",
@@ -317,15 +321,17 @@ fn main() {
         );
     }
     if run("8p") {
-        let (_, p8) = herald(budget, 8, 0, 1);
+        let (_, p8) = herald(budget, 8, 0, (1, 1));
         println!("{:<58} {:>10.0} /s sent ({:.1}x 1 producer)", "herald: 8 producers, sync sends", p8, p8 / p1);
     }
     if run("8p8c") {
-        let (c88, p88) = herald(budget, 8, 8, 1);
+        let (c88, p88) = herald(budget, 8, 8, (1, 1));
         println!("{:<58} {:>10.0} /s consumed, {:.0} sent", "herald: 8 producers / 8 consumers, sync, auto ack", c88, p88);
     }
     if run("tx") {
-        let (ct, pt) = herald(budget, 1, 1, 100);
+        let (ct, pt) = herald(budget, 1, 1, (100, 1));
+        println!("{:<58} {:>10.0} /s consumed, {:.0} sent", "herald: transacted producer, commit every 100, auto ack", ct, pt);
+        let (ct, pt) = herald(budget, 1, 1, (100, 100));
         println!("{:<58} {:>10.0} /s consumed, {:.0} sent", "herald: transacted, commit every 100, both sides", ct, pt);
     }
     if run("backlog") {

@@ -137,6 +137,10 @@ impl Drop for Shared {
     }
 }
 
+/// A producer's cache of the queue it sends to, filled on its first send: it saves
+/// looking the queue up by name (a hash and a shared lock) on every send.
+pub(crate) type Route = std::sync::OnceLock<Arc<MessageQueue>>;
+
 /// Milliseconds since the epoch, the unit of every JMS time header.
 pub(crate) fn now_millis() -> i64 {
     std::time::SystemTime::now()
@@ -757,15 +761,23 @@ impl Broker {
         self.expire(queue, refilled.expired);
     }
 
-    /// Sends one message outside a transaction.
-    pub(crate) fn send(&self, dest: &Destination, message: Arc<Message>, origin: u64) -> Result<()> {
+    /// Sends one message outside a transaction. `route`, when given, caches the queue
+    /// `dest` names.
+    pub(crate) fn send(&self, dest: &Destination, message: Arc<Message>, origin: u64, route: Option<&Route>) -> Result<()> {
         let durable = self.journal().is_durable();
         let journaled = durable && message.delivery_mode == DeliveryMode::Persistent;
         let over_budget = durable && !self.shared.budget.fits(resident_bytes(&message));
         if journaled || over_budget || !dest.is_queue() || dest.is_temporary() {
             return self.apply(vec![(dest.clone(), message)], Vec::new(), origin);
         }
-        let queue = self.queue(dest.name());
+        let looked_up;
+        let queue = match route.map(|r| r.get_or_init(|| self.queue(dest.name()))) {
+            Some(q) if !q.is_deleted() => q,
+            _ => {
+                looked_up = self.queue(dest.name());
+                &looked_up
+            }
+        };
         if queue.has_tail() {
             // Behind the tail, in the journal too.
             return self.apply(vec![(dest.clone(), message)], Vec::new(), origin);
@@ -776,31 +788,25 @@ impl Broker {
         // The broker's clock, not the message's timestamp: over tcp:// that is the
         // client's, and expiry and delivery delay must not follow another machine's clock.
         let now = now_millis();
-        self.place(&queue, self.resident_entry(key, message, origin), now);
+        self.place(queue, self.resident_entry(key, message, origin), now);
         Ok(())
     }
 
-    /// Acknowledges entries outside a transaction without waiting for the journal: the
-    /// returned commit tells when the acknowledgement is durable; `None` when there is
-    /// nothing to wait for. Sessions pipeline AUTO_ACKNOWLEDGE and batch
-    /// DUPS_OK_ACKNOWLEDGE with it.
+    /// Acknowledges entries in an automatic mode (AUTO_ACKNOWLEDGE, DUPS_OK, a remote
+    /// client's receipts) without waiting for a commit: when this returns the
+    /// acknowledgement survives the process being killed (see
+    /// [`Journal::write_acknowledged`]); the returned commit tells when it is committed,
+    /// and reports a failure. `None` when nothing is journaled.
     pub(crate) fn acknowledge_started(&self, acks: Vec<(Arc<MessageQueue>, Entry)>) -> Option<Commit> {
         let durable_journal = self.journal().is_durable();
         let mut ops = Vec::new();
-        let mut sync = false;
         for (queue, entry) in &acks {
             if durable_journal && queue.durable && entry.is_journaled() {
-                sync |= entry.is_persistent();
                 ops.push(Op::Remove { store: queue.key.clone(), key: entry.key });
             }
             queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
         }
-        match (ops.is_empty(), sync) {
-            (true, _) => None,
-            (false, true) => Some(self.journal().write_started(ops)),
-            // Only paged NON_PERSISTENT messages: written now, relaxed, as `apply` does.
-            (false, false) => self.journal().write_relaxed(ops).err().map(|e| Commit::done(Err(e))),
-        }
+        (!ops.is_empty()).then(|| self.journal().write_acknowledged(ops))
     }
 
     /// The queues a message sent to `dest` lands in.

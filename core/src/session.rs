@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::broker::{now_millis, Broker};
+use crate::broker::{now_millis, Broker, Route};
 use crate::destination::Destination;
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::Commit;
@@ -120,11 +120,11 @@ struct SessionState {
     /// Pushed to a remote client and not yet handed to its application, by tag.
     in_flight: VecDeque<InFlight>,
     consumers: Vec<Arc<ConsumerCore>>,
-    /// Journal commits of acknowledgements under way, oldest first. Local AUTO_ACKNOWLEDGE:
-    /// the acknowledgement of the message last handed out, which runs while the
-    /// application processes that message and is waited for before the next one is
-    /// handed out. DUPS_OK_ACKNOWLEDGE: the last batch. A remote consumer's receipts:
-    /// every one not yet known to be finished, so none's failure goes unreported.
+    /// Journal commits of automatic acknowledgements (AUTO_ACKNOWLEDGE, DUPS_OK batches,
+    /// a remote consumer's receipts) under way, oldest first. Nobody waits for them: the
+    /// journal has recorded each before it was started (a killed process keeps it), and
+    /// they are kept until known to be finished, so that none's failure goes
+    /// unreported, at most [`MAX_ACKS_UNDER_WAY`] of them.
     ack_commits: VecDeque<Commit>,
     /// DUPS_OK_ACKNOWLEDGE: messages handed out whose acknowledgements wait to be
     /// journaled together (at most [`DUPS_OK_BATCH`]).
@@ -136,6 +136,11 @@ struct SessionState {
 /// after a crash at most this many messages per session, plus the batch being
 /// committed, come back as duplicates, which that mode allows.
 pub const DUPS_OK_BATCH: usize = 100;
+
+/// A session that has this many acknowledgement commits under way waits for the oldest
+/// before it goes on: what it holds stays bounded, and so does what a power loss can
+/// return.
+const MAX_ACKS_UNDER_WAY: usize = 1024;
 
 /// A message a server pushed to a remote consumer's buffer.
 struct InFlight {
@@ -178,7 +183,7 @@ impl SessionCore {
 
     // ---- sending ----
 
-    pub fn send(&self, destination: Destination, message: Arc<Message>) -> Result<()> {
+    pub fn send(&self, destination: Destination, message: Arc<Message>, route: Option<&Route>) -> Result<()> {
         if self.mode == AckMode::Transacted {
             let mut state = lock(&self.state);
             if state.closed {
@@ -188,7 +193,7 @@ impl SessionCore {
             return Ok(());
         }
         self.check_open()?;
-        self.broker().send(&destination, message, self.connection.id)
+        self.broker().send(&destination, message, self.connection.id, route)
     }
 
     // ---- receiving ----
@@ -276,20 +281,8 @@ impl SessionCore {
                 // whatever this connection is answered later (a send, a commit, a close)
                 // is durable only once this acknowledgement is. Close and recover wait
                 // for the last one.
-                let started = self.broker().acknowledge_started(vec![(f.queue, f.entry)]);
-                let mut state = lock(&self.state);
-                state.ack_commits.extend(started);
-                // Report the receipts finished meanwhile; the rest stay until they are.
-                while let Some(commit) = state.ack_commits.pop_front() {
-                    match commit.poll() {
-                        Ok(result) => result?,
-                        Err(pending) => {
-                            state.ack_commits.push_front(pending);
-                            break;
-                        }
-                    }
-                }
-                Ok(())
+                self.start_acks(vec![(f.queue, f.entry)]);
+                self.reap_acks()
             }
             _ => {
                 lock(&self.state).unacked.push((f.queue, f.entry));
@@ -467,9 +460,9 @@ impl SessionCore {
             }
         };
         if matches!(self.mode, AckMode::Auto | AckMode::DupsOk) {
-            // The acknowledgement of the previous message must be durable before this one
-            // is handed out: after a crash only the last message handed out may return.
-            if let Err(e) = self.settle_acks() {
+            // An earlier acknowledgement that failed to commit is reported before more
+            // messages go out.
+            if let Err(e) = self.reap_acks() {
                 consumer.queue.give_back(vec![entry]);
                 return Err(e);
             }
@@ -501,7 +494,29 @@ impl SessionCore {
         outcome
     }
 
-    /// Starts journaling `acks`; the caller has settled the previous commit.
+    /// Reports the acknowledgement commits finished meanwhile (the first failure), and
+    /// waits for the oldest while more than [`MAX_ACKS_UNDER_WAY`] are under way.
+    fn reap_acks(&self) -> Result<()> {
+        let mut state = lock(&self.state);
+        while let Some(commit) = state.ack_commits.pop_front() {
+            if state.ack_commits.len() >= MAX_ACKS_UNDER_WAY {
+                drop(state);
+                commit.wait()?;
+                state = lock(&self.state);
+                continue;
+            }
+            match commit.poll() {
+                Ok(result) => result?,
+                Err(pending) => {
+                    state.ack_commits.push_front(pending);
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts journaling `acks` (see [`Broker::acknowledge_started`]).
     fn start_acks(&self, acks: Vec<(Arc<MessageQueue>, Entry)>) {
         if let Some(commit) = self.broker().acknowledge_started(acks) {
             lock(&self.state).ack_commits.push_back(commit);
@@ -521,9 +536,9 @@ impl SessionCore {
         Ok(())
     }
 
-    /// DUPS_OK: starts journaling the gathered acknowledgements, after the previous batch.
+    /// DUPS_OK: starts journaling the gathered acknowledgements.
     fn flush_lazy_acks(&self) -> Result<()> {
-        self.settle_acks()?;
+        self.reap_acks()?;
         let acks = std::mem::take(&mut lock(&self.state).lazy_acks);
         if !acks.is_empty() {
             self.start_acks(acks);
@@ -568,8 +583,7 @@ impl SessionCore {
         if self.mode == AckMode::DupsOk {
             return self.add_lazy_acks(acks);
         }
-        // Pipelined like `receive`'s: the next delivery waits for this commit.
-        if let Err(e) = self.settle_acks() {
+        if let Err(e) = self.reap_acks() {
             self.return_to_queues(acks);
             return Err(e);
         }

@@ -9,7 +9,8 @@
 # settings, listens on 127.0.0.1 only, runs under a time limit and is stopped afterwards.
 #
 # usage: java/bench/compare.sh [--messages N] [--backlog N] [--only herald,artemis,classic] [--no-tcp] [--no-embedded]
-#   --messages N   messages per throughput scenario (default 20000)
+#   --messages N   messages per persistent throughput scenario (default 20000); the
+#                  non-persistent ones send 5 times as many
 #   --backlog N    messages in the backlog-then-drain scenario (default 100000)
 #
 # Needs: JDK 17, gradle, cargo; ActiveMQ Classic from Debian (apt-get install -y activemq);
@@ -212,7 +213,7 @@ fi
 
 # ---- the table: one row per scenario, one column per provider run ----
 echo
-echo "JmsBench, 1 KiB messages, $messages per throughput scenario; msg/s unless marked us (higher is better, except latency)"
+echo "JmsBench, 1 KiB messages, $messages per persistent throughput scenario, $((messages * 5)) per non-persistent one; msg/s unless marked us (higher is better, except latency)"
 awk '
     {
         label = $1; unit = $NF; value = $(NF - 1)

@@ -368,6 +368,22 @@ fn messages_over_the_frame_limit_are_refused_on_the_client() {
 }
 
 #[test]
+fn browsing_large_messages_sees_every_one_in_pages_under_the_frame_limit() {
+    let limits = herald_server::config::Limits { max_frame_bytes: 64 * 1024, ..Default::default() };
+    let server = InProcess::with_limits(limits);
+    let conn = server.connect();
+    let s = conn.create_session(AckMode::Auto).unwrap();
+    let q = Destination::queue("large.browse");
+    let p = s.create_producer(Some(q.clone())).unwrap();
+    for i in 0..40 {
+        p.send(Message::text(format!("{i:02}{}", "x".repeat(30 * 1024)))).unwrap();
+    }
+    let seen: Vec<String> =
+        s.create_browser(&q, None).unwrap().map(|d| d.text_body().unwrap()[..2].to_owned()).collect();
+    assert_eq!(seen, (0..40).map(|i| format!("{i:02}")).collect::<Vec<_>>());
+}
+
+#[test]
 fn consumer_limit_per_connection() {
     let limits = herald_server::config::Limits { max_consumers_per_connection: 2, ..Default::default() };
     let server = InProcess::with_limits(limits);

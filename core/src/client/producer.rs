@@ -1,6 +1,6 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::broker::now_millis;
+use crate::broker::{now_millis, Route};
 use crate::destination::Destination;
 use crate::error::{Error, Result};
 use crate::message::{DeliveryMode, Message, MessageId, DEFAULT_PRIORITY, MAX_PRIORITY};
@@ -66,16 +66,19 @@ pub struct Producer {
     /// message.
     id_base: u128,
     id_seq: AtomicU64,
+    /// The queue `destination` names, once sent to (a queue that is not temporary).
+    route: Option<Route>,
 }
 
 impl Producer {
     pub(crate) fn new(session: SessionImp, destination: Option<Destination>) -> Producer {
         Producer {
             session,
-            destination,
             options: SendOptions::default(),
             id_base: uuid::Uuid::new_v4().as_u128(),
             id_seq: AtomicU64::new(0),
+            route: destination.as_ref().filter(|d| d.is_queue() && !d.is_temporary()).map(|_| Route::new()),
+            destination,
         }
     }
 
@@ -103,10 +106,10 @@ impl Producer {
     /// producer's own, with these options.
     pub fn send_with(&self, destination: Option<&Destination>, mut message: Message, options: &SendOptions) -> Result<Sent> {
         options.check()?;
-        let destination = match (&self.destination, destination) {
-            (Some(own), None) => own.clone(),
-            (None, Some(given)) => given.clone(),
-            (Some(own), Some(given)) if own == given => own.clone(),
+        let (destination, route) = match (&self.destination, destination) {
+            (Some(own), None) => (own.clone(), self.route.as_ref()),
+            (None, Some(given)) => (given.clone(), None),
+            (Some(own), Some(given)) if own == given => (own.clone(), self.route.as_ref()),
             (Some(own), Some(_)) => {
                 return Err(Error::illegal_state(format!("this producer sends to {own}; it cannot name another destination")))
             }
@@ -128,7 +131,7 @@ impl Producer {
             expiration: message.expiration,
             delivery_time: message.delivery_time,
         };
-        self.session.send(destination, message)?;
+        self.session.send_routed(destination, message, route)?;
         Ok(sent)
     }
 

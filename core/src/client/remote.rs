@@ -1587,7 +1587,9 @@ impl RemoteBrowser {
         if self.page.is_empty() && !self.done {
             match self.shared.call(Request::BrowseNext { browser: self.id, max: BROWSE_PAGE }, None) {
                 Ok(Reply::Browsed(messages)) => {
-                    self.done = messages.len() < BROWSE_PAGE as usize;
+                    // A page may be short because its messages are large: only an
+                    // empty one ends the browse.
+                    self.done = messages.is_empty();
                     self.page = messages.into_iter().map(|(count, m)| Delivery::new(Arc::new(m), count)).collect();
                 }
                 Ok(other) => {

@@ -5,7 +5,7 @@ use super::browser::Browser;
 use super::consumer::{Consumer, ConsumerOptions};
 use super::producer::Producer;
 use super::remote::RemoteSession;
-use crate::broker::{now_millis, SubscriptionRequest};
+use crate::broker::{now_millis, Route, SubscriptionRequest};
 use crate::destination::Destination;
 use crate::error::{Error, Result};
 use crate::message::Message;
@@ -36,8 +36,13 @@ impl SessionImp {
 
     /// Sends a message whose headers are set.
     pub fn send(&self, destination: Destination, message: Message) -> Result<()> {
+        self.send_routed(destination, message, None)
+    }
+
+    /// Sends, with `route` caching the queue `destination` names (see [`Route`]).
+    pub fn send_routed(&self, destination: Destination, message: Message, route: Option<&Route>) -> Result<()> {
         match self {
-            SessionImp::Local(core) => core.send(destination, Arc::new(message)),
+            SessionImp::Local(core) => core.send(destination, Arc::new(message), route),
             SessionImp::Remote(remote) => remote.send(destination, message),
         }
     }

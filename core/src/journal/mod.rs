@@ -132,6 +132,16 @@ pub trait Journal: Send + Sync + 'static {
         Commit::done(self.write(ops))
     }
 
+    /// Acknowledgements nobody waits for (the automatic modes, a remote client's
+    /// receipts): `ops` are [`Op::Remove`]s. Before it returns, the journal has recorded
+    /// them well enough to survive the process being killed; the returned [`Commit`]
+    /// tells when they are committed, which may be without an fsync of their own: they
+    /// are safe from a power loss once a later commit syncs. Units are applied in order,
+    /// as with [`Journal::write_started`], which is the default.
+    fn write_acknowledged(&self, ops: Vec<Op>) -> Commit {
+        self.write_started(ops)
+    }
+
     /// Applies `ops` atomically, durably enough to survive the process being killed but
     /// not necessarily a power loss: for bookkeeping whose loss is harmless, such as
     /// delivery counts. Blocks until written. The default is [`Journal::write`].
@@ -195,6 +205,10 @@ impl<J: Journal> Journal for Arc<J> {
 
     fn write_started(&self, ops: Vec<Op>) -> Commit {
         (**self).write_started(ops)
+    }
+
+    fn write_acknowledged(&self, ops: Vec<Op>) -> Commit {
+        (**self).write_acknowledged(ops)
     }
 
     fn recover(&self) -> Result<Recovered, Error> {

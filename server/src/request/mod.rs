@@ -187,8 +187,19 @@ impl Handler {
             }
             Request::BrowseNext { browser, max } => {
                 let b = self.browsers.get_mut(&browser).ok_or_else(|| unknown("browser", browser))?;
-                let page: Vec<_> =
-                    b.by_ref().take(max.clamp(1, 4096) as usize).map(|d| (d.delivery_count(), d.into_message())).collect();
+                // A page ends at `max` messages or once it holds a frame's worth of them
+                // (after the message that crosses it): large messages make short pages,
+                // so a reply never needs the memory of thousands of them.
+                let budget = self.limits.max_frame_bytes as usize;
+                let mut bytes = 0;
+                let mut page = Vec::new();
+                for d in b.by_ref() {
+                    bytes += d.message().size_estimate();
+                    page.push((d.delivery_count(), d.into_message()));
+                    if page.len() >= max.clamp(1, 4096) as usize || bytes >= budget {
+                        break;
+                    }
+                }
                 return Ok(Reply::Browsed(page));
             }
             Request::CloseBrowser { browser } => {
@@ -295,5 +306,47 @@ pub fn describe(request: &Request) -> Option<&Destination> {
         Request::CreateConsumer { destination, .. } | Request::Send { destination, .. } => Some(destination),
         Request::CreateBrowser { queue, .. } => Some(queue),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use herald_core::client::{AckMode, ConnectOptions, Connection};
+    use herald_core::wire::{Reply, Request};
+    use herald_core::{Broker, Destination, Message};
+
+    use super::Handler;
+    use crate::auth::Auth;
+    use crate::config::Limits;
+
+    #[test]
+    fn browse_pages_hold_about_one_frame_of_large_messages() {
+        let broker = Broker::in_memory();
+        let queue = Destination::queue("large");
+        let sender = Connection::to_broker(&broker, &ConnectOptions::default()).unwrap();
+        let session = sender.create_session(AckMode::Auto).unwrap();
+        let producer = session.create_producer(Some(queue.clone())).unwrap();
+        for i in 0..20 {
+            producer.send(Message::text(format!("{i:02}{}", "x".repeat(4000)))).unwrap();
+        }
+        let access = Arc::new(Auth::anonymous()).authenticate(None, None, "127.0.0.1:1".parse().unwrap()).unwrap();
+        let limits = Limits { max_frame_bytes: 10_000, ..Limits::default() };
+        let mut handler = Handler::new(&broker, access, limits).unwrap();
+        handler.handle(Request::CreateSession { session: 1, mode: AckMode::Auto.jms_value() }).unwrap();
+        handler.handle(Request::CreateBrowser { session: 1, browser: 2, queue, selector: None }).unwrap();
+        let mut seen = Vec::new();
+        loop {
+            let Reply::Browsed(page) = handler.handle(Request::BrowseNext { browser: 2, max: 100 }).unwrap() else {
+                panic!("a browse gets a page");
+            };
+            if page.is_empty() {
+                break;
+            }
+            assert!(page.len() <= 3, "a page of {} messages of 4 KB with a 10 KB frame limit", page.len());
+            seen.extend(page.into_iter().map(|(_, m)| m.text_body().unwrap()[..2].to_owned()));
+        }
+        assert_eq!(seen, (0..20).map(|i| format!("{i:02}")).collect::<Vec<_>>(), "every message, in order");
     }
 }

@@ -1,20 +1,27 @@
-//! The delivery log: delivery counts appended to a plain file, `herald.deliveries`.
+//! The delivery log, `herald.deliveries`: delivery counts and acknowledgements appended
+//! to a plain file.
 //!
 //! A message handed to an application and not yet acknowledged must come back with
-//! JMSRedelivered set if the broker dies. Recording that in SQLite would cost a
-//! transaction per delivery; instead the consumer's thread appends a small record to
-//! this file with one `write` call and no fsync. Once `write` returns the operating
-//! system holds the record, so it survives the process being killed (not a power loss,
-//! where the message comes back as a first delivery).
+//! JMSRedelivered set if the broker dies; a message acknowledged in an automatic mode
+//! (AUTO_ACKNOWLEDGE, DUPS_OK_ACKNOWLEDGE) must not come back at all. Recording either in
+//! SQLite before going on would cost a transaction per message; instead the consumer's
+//! thread appends a small record to this file with one `write` call and no fsync. Once
+//! `write` returns the operating system holds the record, so it survives the process
+//! being killed (not a power loss, where a delivery count may be lost, so the message
+//! comes back as a first delivery, and an acknowledgement that no later commit synced
+//! may be lost, so the message comes back as a duplicate). Acknowledgements also go to
+//! the database as ordinary units; the record only covers the time until they commit.
 //!
-//! Records are `u16 store length, store (UTF-8), u64 key, u32 count`, little-endian. A
-//! torn record at the end is ignored. Counts only grow, so a record applies as
-//! `max(recorded, stored)`, and a record for a message already acknowledged is
-//! harmless.
+//! Records are `u16 store length, store (UTF-8), u64 key, u32 count`, little-endian; an
+//! acknowledgement is a record with the count [`ACKNOWLEDGED`]. A torn record at the end
+//! is ignored. Counts only grow, and an acknowledgement is the highest, so records
+//! apply as `max(recorded, stored)`; a record for a message already acknowledged is
+//! harmless. Message keys are never reused while a log holds records for them: the log
+//! is emptied at start, before the broker hands out keys.
 //!
 //! The file does not grow forever: past [`ROTATE_AT`] bytes it is renamed
 //! `herald.deliveries.old`, a fresh one is started, and the writer thread folds the old
-//! one into the `entry` table and deletes it. At start, both files are folded into the
+//! one into the database and deletes it. At start, both files are folded into the
 //! database before anything is read.
 
 use std::collections::HashMap;
@@ -30,8 +37,12 @@ pub const DELIVERY_LOG_OLD: &str = "herald.deliveries.old";
 /// The log is rotated (and folded into the database) past this size.
 pub const ROTATE_AT: u64 = 4 << 20;
 
-/// Delivery counts by (store, key), the highest recorded.
+/// Delivery counts by (store, key), the highest recorded; [`ACKNOWLEDGED`] for a message
+/// acknowledged.
 pub type Counts = HashMap<(String, u64), u32>;
+
+/// The count that records an acknowledgement: the message is gone from its store.
+pub const ACKNOWLEDGED: u32 = u32::MAX;
 
 pub struct DeliveryLog {
     dir: PathBuf,

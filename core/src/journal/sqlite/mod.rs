@@ -21,7 +21,7 @@
 //! a commit fails (a full disk, the configured size limit), every unit of that batch
 //! fails with the error and nothing of it is kept; earlier commits are untouched.
 //!
-//! # Delivery counts
+//! # Delivery counts and automatic acknowledgements
 //!
 //! A delivery count recorded through [`Journal::write_relaxed`] (a message handed to an
 //! application and not yet acknowledged) is appended to the delivery log,
@@ -29,6 +29,13 @@
 //! survives a killed process and costs no transaction. The log is folded into the
 //! `entry` table when it grows large and at every start. After a power loss the last
 //! counts may be lost, and such a message comes back as a first delivery.
+//!
+//! An acknowledgement through [`Journal::write_acknowledged`] is appended to the same
+//! log, then committed as a relaxed unit: nobody waits for it, and a batch of only such
+//! units commits without an fsync (the next strict commit or checkpoint syncs it). So
+//! a consumer in an automatic mode runs at the speed of appends, not of fsyncs; a
+//! killed process loses none of its acknowledgements, and a power loss at most those
+//! since the last sync, which come back as duplicates.
 //!
 //! # Gathering
 //!
@@ -61,7 +68,7 @@ use rusqlite::{params, CachedStatement, Connection, ErrorCode, OpenFlags, Transa
 use super::{Commit, Error, Journal, Op, Recovered, RecoveredEntry, RecoveredTail, StoreKey, SubscriptionRecord, TailRow};
 use crate::error::{Error as HeraldError, ErrorKind};
 use crate::message::Message;
-use deliveries::{Appended, Counts, DeliveryLog};
+use deliveries::{Appended, Counts, DeliveryLog, ACKNOWLEDGED};
 pub use deliveries::{DELIVERY_LOG, DELIVERY_LOG_OLD};
 
 /// The database's file name inside a data directory.
@@ -103,24 +110,31 @@ pub enum SyncMode {
     Os,
 }
 
+/// Parses a setting that is one of two names (ignoring case), as written in a
+/// configuration file or a URL.
+fn parse_named<T: Copy>(text: &str, setting: &str, names: &[(&'static str, T); 2]) -> Result<T, HeraldError> {
+    names.iter().find(|(name, _)| name.eq_ignore_ascii_case(text)).map(|&(_, value)| value).ok_or_else(|| {
+        HeraldError::new(
+            ErrorKind::InvalidArgument,
+            format!("{setting} \"{text}\" is neither \"{}\" nor \"{}\"", names[0].0, names[1].0),
+        )
+    })
+}
+
+fn name_of<T: Copy + PartialEq>(value: T, names: &[(&'static str, T); 2]) -> &'static str {
+    names.iter().find(|(_, v)| *v == value).map_or("", |(name, _)| name)
+}
+
 impl SyncMode {
+    const NAMES: [(&'static str, SyncMode); 2] = [("full", SyncMode::Full), ("os", SyncMode::Os)];
+
     /// Parses `full` or `os`, as written in a configuration file or a URL.
     pub fn parse(text: &str) -> Result<SyncMode, HeraldError> {
-        match text.to_ascii_lowercase().as_str() {
-            "full" => Ok(SyncMode::Full),
-            "os" => Ok(SyncMode::Os),
-            _ => Err(HeraldError::new(
-                ErrorKind::InvalidArgument,
-                format!("sync mode \"{text}\" is neither \"full\" nor \"os\""),
-            )),
-        }
+        parse_named(text, "sync mode", &Self::NAMES)
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            SyncMode::Full => "full",
-            SyncMode::Os => "os",
-        }
+        name_of(self, &Self::NAMES)
     }
 }
 
@@ -137,23 +151,15 @@ pub enum OnFull {
 }
 
 impl OnFull {
+    const NAMES: [(&'static str, OnFull); 2] = [("fail", OnFull::Fail), ("block", OnFull::Block)];
+
     /// Parses `fail` or `block`, as written in a configuration file or a URL.
     pub fn parse(text: &str) -> Result<OnFull, HeraldError> {
-        match text.to_ascii_lowercase().as_str() {
-            "fail" => Ok(OnFull::Fail),
-            "block" => Ok(OnFull::Block),
-            _ => Err(HeraldError::new(
-                ErrorKind::InvalidArgument,
-                format!("on-full policy \"{text}\" is neither \"fail\" nor \"block\""),
-            )),
-        }
+        parse_named(text, "on-full policy", &Self::NAMES)
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            OnFull::Fail => "fail",
-            OnFull::Block => "block",
-        }
+        name_of(self, &Self::NAMES)
     }
 }
 
@@ -413,6 +419,34 @@ impl Journal for SqliteJournal {
 
     fn write_started(&self, ops: Vec<Op>) -> Commit {
         self.start(ops, false)
+    }
+
+    fn write_acknowledged(&self, ops: Vec<Op>) -> Commit {
+        let records: Vec<(StoreKey, u64, u32)> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Remove { store, key } => Some((store.clone(), *key, ACKNOWLEDGED)),
+                _ => None,
+            })
+            .collect();
+        if records.len() != ops.len() {
+            return self.start(ops, false);
+        }
+        if self.sender.read().unwrap_or_else(|p| p.into_inner()).is_none() {
+            return Commit::done(Err(Error::Closed));
+        }
+        // Recorded first, so a killed process keeps it; the unit then commits with the
+        // next batch, without an fsync of its own.
+        match self.deliveries.append(&records) {
+            Ok(Appended::Done) => {}
+            Ok(Appended::Rotated) => {
+                if let Err(e) = self.send(Request::FoldDeliveries) {
+                    return Commit::done(Err(e));
+                }
+            }
+            Err(e) => return Commit::done(Err(e)),
+        }
+        self.start(ops, true)
     }
 
     fn write_relaxed(&self, ops: Vec<Op>) -> Result<(), Error> {
@@ -826,7 +860,8 @@ impl Writer {
         Ok(())
     }
 
-    /// Raises stored delivery counts to those of the delivery log.
+    /// Raises stored delivery counts to those of the delivery log, and removes the
+    /// entries it records as acknowledged.
     fn apply_counts(&mut self, counts: &Counts, full: bool) -> Result<(), Error> {
         if counts.is_empty() {
             return Ok(());
@@ -835,13 +870,18 @@ impl Writer {
         self.set_limit(false)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(storage)?;
         {
-            let mut stmt = tx
+            let mut raise = tx
                 .prepare_cached(
                     "UPDATE entry SET delivery_count = max(delivery_count, ?3) WHERE key = ?1 AND store = ?2",
                 )
                 .map_err(storage)?;
+            let mut statements = Statements::new(&tx);
             for ((store, key), count) in counts {
-                stmt.execute(params![*key as i64, store, *count]).map_err(storage)?;
+                if *count == ACKNOWLEDGED {
+                    statements.apply(&Row::Remove { store: store.as_str().into(), key: *key }).map_err(storage)?;
+                } else {
+                    raise.execute(params![*key as i64, store, *count]).map_err(storage)?;
+                }
             }
         }
         tx.commit().map_err(storage)
@@ -1378,6 +1418,46 @@ mod tests {
         assert_eq!(keys(journal.load_tail("queue:q", 4, 8, 10, usize::MAX).unwrap()), [5, 6, 7, 8]);
         assert_eq!(keys(journal.load_tail("queue:q", 4, u64::MAX, 2, usize::MAX).unwrap()), [5, 6]);
         assert_eq!(keys(journal.load_tail("queue:q", 4, u64::MAX, 10, 0).unwrap()), [5], "at least one row");
+        journal.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn settings_parse_by_name_in_any_case_and_name_an_unknown_value() {
+        for mode in [SyncMode::Full, SyncMode::Os] {
+            assert_eq!(SyncMode::parse(&mode.as_str().to_uppercase()).unwrap(), mode);
+        }
+        for policy in [OnFull::Fail, OnFull::Block] {
+            assert_eq!(OnFull::parse(policy.as_str()).unwrap(), policy);
+        }
+        let e = SyncMode::parse("fast").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert_eq!(e.message(), "sync mode \"fast\" is neither \"full\" nor \"os\"");
+        assert!(OnFull::parse("drop").unwrap_err().message().contains("\"fail\" nor \"block\""));
+    }
+
+    #[test]
+    fn an_acknowledgement_only_in_the_delivery_log_is_applied_at_start() {
+        let dir = scratch("acklog");
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        for key in 1..=3 {
+            journal.write(send_ops(key)).unwrap();
+        }
+        journal.write_acknowledged(vec![Op::Remove { store: "queue:q".into(), key: 1 }]).wait().unwrap();
+        journal.close();
+        // As a process killed after recording an acknowledgement and before committing
+        // it leaves things: the record is in the log, the entry still in the database.
+        DeliveryLog::open(&dir)
+            .unwrap()
+            .append(&[("queue:q".into(), 2, ACKNOWLEDGED), ("queue:q".into(), 3, 4)])
+            .map(|_| ())
+            .unwrap();
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        let recovered = journal.recover().unwrap();
+        let keys: Vec<u64> = recovered.entries.iter().map(|e| e.key).collect();
+        assert_eq!(keys, vec![3], "acknowledged messages do not come back");
+        assert_eq!(recovered.entries[0].delivery_count, 4);
+        assert_eq!(recovered.messages.len(), 1, "a message no store holds is deleted");
         journal.close();
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -25,8 +25,13 @@ import javax.jms.Topic;
  *
  * <pre>
  * java -cp herald-jms.jar:javax.jms-api.jar:bench.jar io.herald.jms.bench.JmsBench \
- *     [--factory CLASS] [--url URL] [--label NAME] [--messages N] [--backlog N] [--only LIST]
+ *     [--factory CLASS] [--url URL] [--label NAME] [--messages N] [--np-messages N] [--backlog N] [--only LIST]
  * </pre>
+ *
+ * {@code --messages} is the count of the persistent scenarios; the non-persistent ones
+ * (1P/1C non-persistent, topic fan-out), which take a fraction of a second at that count,
+ * send {@code --np-messages} (default 5 x {@code --messages}) so that they measure the
+ * steady state rather than the JIT warming up.
  *
  * {@code --only} runs some scenarios (for profiling one): a comma-separated list of
  * {@code np} (1P/1C non-persistent), {@code p} (1P/1C persistent), {@code tx}, {@code 4p4c},
@@ -40,6 +45,7 @@ public final class JmsBench {
     private final ConnectionFactory factory;
     private final String label;
     private int messages;
+    private int npMessages;
     private int backlog = 100_000;
     private final byte[] body = new byte[1024];
     private int run;
@@ -57,6 +63,7 @@ public final class JmsBench {
         String url = "vm://bench";
         String label = null;
         int messages = 100_000;
+        int npMessages = -1;
         int backlog = 100_000;
         java.util.Set<String> only = null;
         for (int i = 0; i < args.length; i++) {
@@ -65,32 +72,39 @@ public final class JmsBench {
                 case "--url": url = args[++i]; break;
                 case "--label": label = args[++i]; break;
                 case "--messages": messages = Integer.parseInt(args[++i]); break;
+                case "--np-messages": npMessages = Integer.parseInt(args[++i]); break;
                 case "--backlog": backlog = Integer.parseInt(args[++i]); break;
                 case "--only": only = new java.util.HashSet<>(Arrays.asList(args[++i].split(","))); break;
                 default:
-                    System.err.println("usage: JmsBench [--factory CLASS] [--url URL] [--label NAME] [--messages N] [--backlog N] [--only LIST]");
+                    System.err.println("usage: JmsBench [--factory CLASS] [--url URL] [--label NAME] [--messages N] [--np-messages N] [--backlog N] [--only LIST]");
                     System.exit(2);
             }
         }
         ConnectionFactory f = (ConnectionFactory) Class.forName(factoryClass).getConstructor(String.class).newInstance(url);
         JmsBench b = new JmsBench(f, label != null ? label : url, messages);
         b.backlog = backlog;
+        b.npMessages = npMessages > 0 ? npMessages : 5 * messages;
         b.only = only;
         b.all();
         System.exit(0);
     }
 
     void all() throws Exception {
-        // Warm up the JIT (and the broker) so the first scenario is not penalised.
+        // Warm up the JIT (and the broker) on the queue and topic paths, so the first
+        // scenario of each is not penalised.
         int full = messages;
-        messages = Math.max(1000, full / 10);
+        messages = Math.max(1000, npMessages / 10);
         throughput(1, 1, DeliveryMode.NON_PERSISTENT, false);
-        messages = full;
+        fanOut(4);
+        messages = npMessages;
         if (runs("np")) report("1P/1C non-persistent", throughput(1, 1, DeliveryMode.NON_PERSISTENT, false), "msg/s");
+        messages = full;
         if (runs("p")) report("1P/1C persistent", throughput(1, 1, DeliveryMode.PERSISTENT, false), "msg/s");
         if (runs("tx")) report("1P/1C transacted x100", throughput(1, 1, DeliveryMode.PERSISTENT, true), "msg/s");
         if (runs("4p4c")) report("4P/4C persistent", throughput(4, 4, DeliveryMode.PERSISTENT, false), "msg/s");
+        messages = npMessages;
         if (runs("fanout")) report("topic fan-out 1P/4S", fanOut(4), "msg/s");
+        messages = full;
         if (runs("backlog")) report("backlog " + backlog + " then drain", backlog(backlog), "msg/s");
         if (runs("rr")) {
             long[] rr = requestReply(Math.max(1000, messages / 20));
