@@ -1481,6 +1481,7 @@ impl RemoteConsumer {
                 }
                 if self.state.prefetch == 0 && !inbox.pulled {
                     inbox.pulled = true;
+                    inbox.stop_waiting(hungry);
                     // Never write to the socket holding the inbox: the reader needs it
                     // to make progress.
                     drop(inbox);
