@@ -227,10 +227,10 @@ const LAZY_DELAY: Duration = Duration::from_millis(1);
 const BURST_GAP: Duration = Duration::from_micros(50);
 /// Lazy frames leave at once beyond this many bytes.
 const LAZY_BYTES: usize = 16 * 1024;
-/// After this long with nothing to send, the writer thread stops looking for lazy
-/// frames on its own and sleeps until told (or until a heartbeat is due). While it
-/// looks, queueing a lazy frame costs no wake-up: a receive in a request/reply loop
-/// queues one per message.
+/// While something left the connection (on any thread) within this long, the writer
+/// thread looks for lazy frames every [`LAZY_DELAY`] on its own; after, it sleeps until
+/// told (or until a heartbeat is due). While it looks, queueing a lazy frame costs no
+/// wake-up: a receive in a request/reply loop queues one per message.
 const WRITER_WATCH: Duration = Duration::from_millis(10);
 
 /// How long the reader thread leaves the socket alone after a caller read it, so that
@@ -924,8 +924,8 @@ fn writer(shared: Arc<Shared>) {
     loop {
         {
             let mut out = lock(&shared.out);
-            // How long this thread has been looking for lazy frames, finding none.
-            let mut quiet = Duration::ZERO;
+            // How long this thread waited for something to send.
+            let mut waited = Duration::ZERO;
             while out.buf.is_empty() && !out.tls_output && !out.closed {
                 let since_send = out.last_send.map_or(Duration::ZERO, |t| t.elapsed());
                 if since_send >= HEARTBEAT {
@@ -933,15 +933,15 @@ fn writer(shared: Arc<Shared>) {
                     out.urgent = true;
                     break;
                 }
-                out.writer_watching = quiet < WRITER_WATCH;
+                out.writer_watching = since_send < WRITER_WATCH;
                 let wait = if out.writer_watching { LAZY_DELAY } else { HEARTBEAT - since_send };
                 let started = Instant::now();
                 out = shared.out_cond.wait_timeout(out, wait).unwrap_or_else(|p| p.into_inner()).0;
                 // Awake: this thread looks at the buffer again before it sleeps long.
                 out.writer_watching = true;
-                quiet += started.elapsed();
+                waited += started.elapsed();
             }
-            if !out.urgent && !out.tls_output && !out.closed && quiet < LAZY_DELAY {
+            if !out.urgent && !out.tls_output && !out.closed && waited < LAZY_DELAY {
                 // Only lazy frames, just queued: give them a moment to gather company.
                 out = shared.out_cond.wait_timeout(out, LAZY_DELAY).unwrap_or_else(|p| p.into_inner()).0;
             }
