@@ -43,6 +43,14 @@ impl AckMode {
         }
     }
 
+    /// Whether the session acknowledges a message itself once the application has it
+    /// (AUTO_ACKNOWLEDGE, DUPS_OK_ACKNOWLEDGE): as `receive` returns it, or as the
+    /// MessageListener that got it returns. In the other modes `acknowledge()` or
+    /// `commit()` does. The one statement of this rule; the bindings ask it too.
+    pub fn acknowledges_automatically(self) -> bool {
+        matches!(self, AckMode::Auto | AckMode::DupsOk)
+    }
+
     pub fn jms_value(self) -> i32 {
         match self {
             AckMode::Transacted => 0,
@@ -573,7 +581,7 @@ impl SessionCore {
     /// listener that got them has returned.
     pub fn acknowledge_held(&self) -> Result<()> {
         self.check_open()?;
-        if !matches!(self.mode, AckMode::Auto | AckMode::DupsOk) {
+        if !self.mode.acknowledges_automatically() {
             return Ok(());
         }
         let acks = std::mem::take(&mut lock(&self.state).unacked);

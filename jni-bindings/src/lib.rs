@@ -88,6 +88,11 @@ pub extern "system" fn Java_io_herald_jms_Native_sessionComplete<'l>(mut env: En
 }
 
 #[unsafe(no_mangle)]
+pub extern "system" fn Java_io_herald_jms_Native_sessionAcknowledgesAutomatically<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong) -> jboolean {
+    env.with_env(|_env| -> Result<jboolean, BindError> { ops::session_acknowledges_automatically(Handle(h)) }).resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
 pub extern "system" fn Java_io_herald_jms_Native_sessionWait<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, h: jlong, timeout_ms: jlong) -> jboolean {
     env.with_env(|_env| -> Result<jboolean, BindError> { ops::session_wait(Handle(h), timeout_ms) }).resolve::<ThrowJms>()
 }
@@ -199,6 +204,20 @@ mod tests {
         assert!(handle::session(sess).is_err(), "a released handle is gone");
         ops::release(conn).unwrap();
         assert!(handle::connection(conn).is_err());
+    }
+
+    #[test]
+    fn the_core_says_which_sessions_acknowledge_after_a_listener() {
+        let c = Connection::open("vm://jni-unit-modes", &ConnectOptions::default()).unwrap();
+        let conn = handle::insert(Object::Connection(std::sync::Arc::new(c)));
+        // The javax.jms.Session constants Java passes: 0 transacted, 1 auto, 2 client, 3 dups-ok.
+        for (mode, automatic) in [(0, false), (1, true), (2, false), (3, true)] {
+            let sess = Handle(ops::connection_create_session(conn, mode).unwrap());
+            assert_eq!(ops::session_acknowledges_automatically(sess).unwrap(), automatic, "mode {mode}");
+            ops::release(sess).unwrap();
+            assert!(ops::session_acknowledges_automatically(sess).is_err(), "a released session is refused");
+        }
+        ops::release(conn).unwrap();
     }
 
     #[test]

@@ -157,6 +157,12 @@ pub fn session_complete(h: Handle, what: jint) -> BindResult<()> {
 
 /// Blocks the session's delivery thread until a listening consumer may have a message,
 /// or `timeout_ms` passes. True when woken.
+/// Whether the session acknowledges a listener's message once onMessage returns
+/// (`AckMode::acknowledges_automatically`).
+pub fn session_acknowledges_automatically(h: Handle) -> BindResult<jboolean> {
+    Ok(handle::session(h)?.session.ack_mode().acknowledges_automatically())
+}
+
 pub fn session_wait(h: Handle, timeout_ms: jlong) -> BindResult<jboolean> {
     let doorbell = handle::session(h)?.doorbell.clone();
     Ok(doorbell.wait(Duration::from_millis(timeout_ms.max(0) as u64)))

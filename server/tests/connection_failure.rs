@@ -37,6 +37,10 @@ fn a_killed_server_wakes_the_failure_waiter_at_once_with_the_cause() {
     let error = failure.expect("a killed server is a failure");
     assert_eq!(error.kind(), ErrorKind::Io, "{error}");
     assert!(error.message().contains("lost"), "the cause names the lost connection: {error}");
+    assert!(
+        error.message().contains("Herald does not reconnect") && error.message().contains("create a new connection"),
+        "the error says what the application must do: {error}"
+    );
     // Promptly: the reader sees the socket close; no heartbeat interval or polling period.
     assert!(woke_at.duration_since(killed_at) < Duration::from_secs(2), "woke {:?} after the kill", woke_at - killed_at);
     waiter.join().unwrap();
@@ -44,7 +48,8 @@ fn a_killed_server_wakes_the_failure_waiter_at_once_with_the_cause() {
     // Once failed, it stays failed, and calls report the same failure.
     assert!(conn.wait_for_failure(Some(Duration::ZERO)).is_some());
     assert!(conn.is_closed());
-    assert!(session.create_producer(Some(q)).and_then(|p| p.send(Message::text("after"))).is_err());
+    let after = session.create_producer(Some(q)).and_then(|p| p.send(Message::text("after"))).unwrap_err();
+    assert_eq!(after.message(), error.message(), "every later call reports the same failure");
 }
 
 #[test]

@@ -43,6 +43,23 @@ fn io_error(what: &str, e: std::io::Error) -> Error {
     Error::new(ErrorKind::Io, format!("{what}: {e}"))
 }
 
+/// The error every call on a broken `tcp://` connection returns (and the one
+/// `wait_for_failure` reports): what broke it, and what the application must do, since
+/// Herald does not reconnect by itself. The one place this text is made.
+fn connection_lost(cause: &Error) -> Error {
+    Error::new(
+        cause.kind(),
+        format!(
+            "connection to the server lost: {cause}; Herald does not reconnect: the application must create a new connection"
+        ),
+    )
+}
+
+/// A write to the server failed: the connection is lost.
+fn write_lost(e: std::io::Error) -> Error {
+    connection_lost(&Error::new(ErrorKind::Io, format!("cannot write to the server: {e}")))
+}
+
 /// A parsed `tcp://host:port?user=U&password=P` or `tcps://host:port?ca=PATH&...` URL.
 struct TcpUrl {
     address: String,
@@ -378,7 +395,7 @@ impl Shared {
             if let Some(mut socket) = socket {
                 if let Err(e) = socket.take_and_send(out, frames_in) {
                     drop(socket);
-                    let e = io_error("connection to the server lost", e);
+                    let e = write_lost(e);
                     self.fail(e.clone());
                     return Err(e);
                 }
@@ -396,8 +413,7 @@ impl Shared {
     /// Sends lazily: for acknowledgements of received messages, which many receives in
     /// a row send together.
     fn post_lazy(&self, request: Request) -> Result<()> {
-        self.check_open()?;
-        self.push(FrameType::Request, &RequestFrame { id: NO_REPLY, request }, false)
+        self.post_as(request, false)
     }
 
     /// Lets lazily queued frames leave now (before waiting for messages, so the
@@ -417,7 +433,7 @@ impl Shared {
             Some(mut socket) => {
                 if let Err(e) = socket.take_and_send(out, self.frames_in.load(Ordering::Relaxed)) {
                     drop(socket);
-                    self.fail(io_error("connection to the server lost", e));
+                    self.fail(write_lost(e));
                 }
             }
             None => {
@@ -430,8 +446,13 @@ impl Shared {
 
     /// Sends a request without waiting; a failure comes back as the next async error.
     fn post(&self, request: Request) -> Result<()> {
+        self.post_as(request, true)
+    }
+
+    /// [`Self::post`] (`urgent`) or [`Self::post_lazy`].
+    fn post_as(&self, request: Request, urgent: bool) -> Result<()> {
         self.check_open()?;
-        self.push_frame(FrameType::Request, &RequestFrame { id: NO_REPLY, request })
+        self.push(FrameType::Request, &RequestFrame { id: NO_REPLY, request }, urgent)
     }
 
     /// Sends a request and waits for its reply.
@@ -526,7 +547,7 @@ impl Shared {
     /// The connection broke while reading (or is closing: then it is no failure).
     fn fail_read(&self, e: Error) {
         let closing = self.closed.load(Ordering::Acquire) || self.closing.load(Ordering::Acquire);
-        self.fail(if closing { Error::closed("connection") } else { e });
+        self.fail(if closing { Error::closed("connection") } else { connection_lost(&e) });
     }
 
     /// Marks the connection broken (or closed) and wakes everyone waiting on it.
@@ -769,7 +790,7 @@ impl FrameReader {
         }
         let n = self.source.read(&mut self.buf[self.end..]).map_err(|e| read_error(&e))?;
         if n == 0 {
-            return Err(Error::new(ErrorKind::Io, "connection to the server lost: the server closed the connection"));
+            return Err(Error::new(ErrorKind::Io, "the server closed the connection"));
         }
         self.end += n;
         self.last_data = Instant::now();
@@ -813,13 +834,9 @@ impl FrameReader {
                 return Err(read_error(&e));
             }
             let now = Instant::now();
-            if let (Some(silence), Some(s)) = (self.silence, silent_until) {
-                if now >= s {
-                    return Err(Error::new(
-                        ErrorKind::Io,
-                        format!("connection to the server lost: nothing heard for {} ms", silence.as_millis()),
-                    ));
-                }
+            if silent_until.is_some_and(|s| now >= s) {
+                // Said as a blocking read's timeout says it (see `read_error`).
+                return Err(read_error(&std::io::Error::from(std::io::ErrorKind::TimedOut)));
             }
             if deadline.is_some_and(|d| now >= d) {
                 return Ok(false);
@@ -859,12 +876,17 @@ mod sys {
     }
 }
 
+/// Why reading from the server failed (the caller says what that broke).
 fn read_error(e: &std::io::Error) -> Error {
     #[cfg(feature = "tls")]
     if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
-        return super::tls::tls_error("connection to the server lost", e);
+        return super::tls::tls_error("cannot read from the server", e);
     }
-    Error::new(ErrorKind::Io, format!("connection to the server lost: {e}"))
+    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {
+        // The socket's read timeout: three of the server's heartbeat intervals.
+        return Error::new(ErrorKind::Io, "the server sent nothing, not even a heartbeat, for three heartbeat intervals");
+    }
+    Error::new(ErrorKind::Io, format!("cannot read from the server: {e}"))
 }
 
 /// The reader thread: reads whenever no waiting caller does (see [`ReadState`]).
@@ -957,7 +979,7 @@ fn writer(shared: Arc<Shared>) {
         }
         if let Err(e) = socket.take_and_send(out, shared.frames_in.load(Ordering::Relaxed)) {
             drop(socket);
-            shared.fail(io_error("connection to the server lost", e));
+            shared.fail(write_lost(e));
             return;
         }
     }
@@ -1032,7 +1054,7 @@ impl RemoteConnection {
             if !parsed.tls && frames.starts_like_tls() {
                 Error::new(ErrorKind::Io, format!("{} answered with TLS: connect with a tcps:// URL", parsed.address))
             } else {
-                e
+                Error::new(e.kind(), format!("handshake with {} failed: {e}", parsed.address))
             }
         })?;
         let welcome = match first {
@@ -1175,6 +1197,7 @@ impl RemoteConnection {
             mode,
             prefetch: self.prefetch,
             closed: AtomicBool::new(false),
+            held: Mutex::default(),
         }))
     }
 
@@ -1254,6 +1277,24 @@ pub(crate) struct RemoteSession {
     mode: AckMode,
     prefetch: u32,
     closed: AtomicBool,
+    /// AUTO and DUPS_OK: what MessageListeners received (see [`Held`]).
+    held: Mutex<Held>,
+}
+
+/// An AUTO or DUPS_OK session's listener deliveries the server has not been told of.
+///
+/// The server hears of a listener's message only once the listener is done with it: a
+/// `Consumed` receipt without `hold` when it returned (acknowledged as `receive`'s
+/// receipts are, without anybody waiting), or with `hold` just before a `Recover`, a
+/// session or consumer close, which then return it as delivered (redelivered, with
+/// `JMSRedelivered` set). So an acknowledgement is one frame that nothing waits for.
+#[derive(Default)]
+struct Held {
+    /// `(consumer, tag)` of each message handed to a listener and not reported yet.
+    unreported: Vec<(u64, u64)>,
+    /// Some were reported held (their consumer closed while the listener ran): the next
+    /// acknowledgement sends `AcknowledgeHeld` for them.
+    reported: bool,
 }
 
 impl RemoteSession {
@@ -1343,12 +1384,57 @@ impl RemoteSession {
         self.shared.call(Request::Acknowledge { session: self.id }, None).map(drop)
     }
 
+    /// AUTO and DUPS_OK: acknowledges what MessageListeners received, once they returned.
+    /// Nothing waits for the server, as with the receipts of `receive`: each message's
+    /// receipt leaves as a plain (acknowledging) `Consumed`, an AUTO one at once, DUPS_OK
+    /// ones lazily (with the next frame, or within [`LAZY_DELAY`]). A failure on the
+    /// server comes back as the connection's async error, reported by the next call that
+    /// can (the next `acknowledge_held` among them). The server carries out a
+    /// connection's requests in the order they were sent, so a later `recover` or close
+    /// finds this acknowledgement done.
     pub fn acknowledge_held(&self) -> Result<()> {
         self.check_open()?;
-        if !matches!(self.mode, AckMode::Auto | AckMode::DupsOk) {
+        if !self.mode.acknowledges_automatically() {
             return Ok(());
         }
-        self.shared.call(Request::AcknowledgeHeld { session: self.id }, None).map(drop)
+        let (unreported, reported) = {
+            let mut held = lock(&self.held);
+            (std::mem::take(&mut held.unreported), std::mem::take(&mut held.reported))
+        };
+        let urgent = self.mode == AckMode::Auto;
+        for (consumer, tag) in unreported {
+            self.shared.post_as(Request::Consumed { consumer, tag, hold: false }, urgent)?;
+        }
+        if reported {
+            self.shared.post_as(Request::AcknowledgeHeld { session: self.id }, urgent)?;
+        }
+        // Sent first, so an earlier failure never holds this acknowledgement back.
+        self.shared.take_async_error()
+    }
+
+    /// Tells the server, ahead of a request that returns what the session holds, which
+    /// messages (of `consumer`, or all) listeners got: they count as delivered.
+    fn report_held(&self, consumer: Option<u64>) -> Result<()> {
+        let taken: Vec<(u64, u64)> = {
+            let mut held = lock(&self.held);
+            let (taken, kept) = held.unreported.drain(..).partition(|(c, _)| consumer.is_none_or(|id| id == *c));
+            held.unreported = kept;
+            if consumer.is_some() && !taken.is_empty() {
+                held.reported = true;
+            }
+            taken
+        };
+        for (consumer, tag) in taken {
+            // Lazy: the request that follows carries them.
+            self.shared.post_lazy(Request::Consumed { consumer, tag, hold: true })?;
+        }
+        Ok(())
+    }
+
+    /// Receive side: `tag` went to a listener (AUTO, DUPS_OK), reported by
+    /// [`Self::acknowledge_held`] or [`Self::report_held`].
+    fn hold(&self, consumer: u64, tag: u64) {
+        lock(&self.held).unreported.push((consumer, tag));
     }
 
     pub fn commit(&self) -> Result<()> {
@@ -1380,6 +1466,9 @@ impl RemoteSession {
         if self.mode == AckMode::Transacted {
             return Err(Error::illegal_state("recover() cannot be called on a transacted session; use rollback()"));
         }
+        // What listeners got is delivered: it comes back redelivered.
+        self.report_held(None)?;
+        lock(&self.held).reported = false;
         self.shared.call(Request::Recover { session: self.id }, Some(self.id)).map(drop)
     }
 
@@ -1394,6 +1483,8 @@ impl RemoteSession {
             c.wake();
         }
         if self.shared.check_open().is_ok() {
+            // What listeners got and nobody acknowledged returns as redelivered.
+            let _ = self.report_held(None);
             let _ = self.shared.call(Request::CloseSession { session: self.id }, None);
         }
         let mut all = lock(&self.shared.consumers);
@@ -1473,10 +1564,15 @@ impl RemoteConsumer {
                 if let Some(d) = inbox.buf.pop_front() {
                     inbox.stop_waiting(hungry);
                     drop(inbox);
-                    // Leaves with the next urgent frame (often the reply the application
-                    // is about to send), before this consumer waits, or within
-                    // LAZY_DELAY.
-                    shared.post_lazy(Request::Consumed { consumer: self.state.id, tag: d.tag, hold })?;
+                    if hold && self.session.mode.acknowledges_automatically() {
+                        // Reported once the listener is done (see `Held`).
+                        self.session.hold(self.state.id, d.tag);
+                    } else {
+                        // Leaves with the next urgent frame (often the reply the
+                        // application is about to send), before this consumer waits, or
+                        // within LAZY_DELAY.
+                        shared.post_lazy(Request::Consumed { consumer: self.state.id, tag: d.tag, hold })?;
+                    }
                     return Ok(Some(Delivery::new(Arc::new(d.message), d.delivery_count)));
                 }
                 if self.state.prefetch == 0 && !inbox.pulled {
@@ -1567,6 +1663,8 @@ impl RemoteConsumer {
         }
         drop(hook);
         if shared.check_open().is_ok() && !self.session.closed.load(Ordering::Acquire) {
+            // A message its listener got stays the session's, to acknowledge or recover.
+            let _ = self.session.report_held(Some(self.state.id));
             let _ = shared.call(Request::CloseConsumer { consumer: self.state.id }, None);
         }
         lock(&shared.consumers).remove(&self.state.id);

@@ -78,9 +78,23 @@ fn parse<T: std::str::FromStr>(s: &str, target: &str) -> Result<T> {
     s.parse().map_err(|_| unparsable(s, target))
 }
 
-/// Java's `Float.parseFloat`/`Double.parseDouble` ignore surrounding whitespace.
+/// As Java's `Float.parseFloat`/`Double.parseDouble` read: surrounding whitespace (and
+/// control characters) ignored, an optional `f`/`F`/`d`/`D` suffix, and of the words only
+/// `NaN` and `Infinity`, signed or not (Rust alone would also take `inf`, `nan`, ... in
+/// any case). Java's hexadecimal floats (`0x1p3`) are not read.
 fn parse_float<T: std::str::FromStr>(s: &str, target: &str) -> Result<T> {
-    s.trim().parse().map_err(|_| unparsable(s, target))
+    let text = s.trim_matches(|c: char| c <= ' ');
+    let word = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let number = if word == "NaN" || word == "Infinity" {
+        text
+    } else {
+        let digits = text.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(text);
+        if digits.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) {
+            return Err(unparsable(s, target));
+        }
+        digits
+    };
+    number.parse().map_err(|_| unparsable(s, target))
 }
 
 /// Reads an optional value (a missing property or a null map entry is `None`) with the JMS
@@ -205,18 +219,25 @@ impl Convert for Option<&Value> {
     }
 }
 
-/// Formats a float the way `String.valueOf(double)` does for the common cases: integral
-/// values keep a trailing `.0`, and the special values are spelled as in Java.
+/// Formats a float as `String.valueOf(double)` (or `(float)`, when `single`) does: the
+/// shortest digits that read back to the same value, as a plain decimal from 10^-3 up to
+/// 10^7 and as `d.dddE±n` outside that, always with a digit after the point; the
+/// special values spelled as in Java.
 fn java_float_string(v: f64, single: bool) -> String {
     if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 { "Infinity".into() } else { "-Infinity".into() }
-    } else if v.fract() == 0.0 && v.abs() < 1e7 {
-        format!("{v:.1}")
-    } else if single {
-        format!("{}", v as f32)
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+    }
+    let magnitude = v.abs();
+    if magnitude == 0.0 || (1e-3..1e7).contains(&magnitude) {
+        let text = if single { format!("{}", v as f32) } else { format!("{v}") };
+        if text.contains('.') { text } else { format!("{text}.0") }
     } else {
-        format!("{v}")
+        let text = if single { format!("{:e}", v as f32) } else { format!("{v:e}") };
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let point = if mantissa.contains('.') { "" } else { ".0" };
+        format!("{mantissa}{point}E{exponent}")
     }
 }

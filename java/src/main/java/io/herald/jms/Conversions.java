@@ -2,7 +2,25 @@ package io.herald.jms;
 
 import javax.jms.MessageFormatException;
 
-/** The JMS property and map/stream value conversion table (JMS 2.0 section 3.5.4). */
+/**
+ * The JMS property and map/stream value conversion table (JMS 2.0 section 3.5.4).
+ *
+ * <p><b>Why Java has its own copy.</b> The core (herald-core, {@code message::Convert})
+ * owns this table for every binding. The Java provider decodes a received message into
+ * plain Java objects once, in the same JNI crossing that brought it, and reads properties,
+ * map entries and stream values here, so a {@code getIntProperty} costs no native call (a
+ * selector-free consumer reading a few properties per message would otherwise cross JNI
+ * several times per message). The price is two implementations of one table.
+ *
+ * <p><b>What keeps the copy honest.</b> Both are tested, cell by cell, against one file,
+ * {@code tests/property-conversions.tsv}: the core by
+ * {@code jni-bindings/tests/conversion_table.rs}, this class by {@code ConversionTableTest}
+ * (on the values as written, and on messages that crossed the native side over vm:// and
+ * tcp://, as properties and as MapMessage entries). A change to either table fails one of
+ * those tests until the file, and then the other table, follow. Java's own number parsing
+ * is the reference: the core reads and prints numbers as {@code Integer.parseInt},
+ * {@code Float.parseFloat} and {@code String.valueOf} do.
+ */
 final class Conversions {
     private Conversions() {}
 

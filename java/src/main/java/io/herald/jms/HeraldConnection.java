@@ -171,8 +171,9 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
             // Closed meanwhile (a released handle is refused too): nothing to report.
             if (c == null || c.closed || c.resource.isReleased()) return;
             JMSException cause = JmsExceptions.convert(e);
-            JMSException lost = new JMSException("the connection to the broker was lost: " + e.getMessage(),
-                    "HERALD-CONNECTION-LOST");
+            // The core words it (what broke, and that the application must create a new
+            // connection since Herald does not reconnect); every binding shows that text.
+            JMSException lost = new JMSException(e.getMessage(), "HERALD-CONNECTION-LOST");
             lost.setLinkedException(cause);
             lost.initCause(cause);
             c.onAsyncException(lost);

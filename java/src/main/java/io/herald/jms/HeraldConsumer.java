@@ -5,7 +5,6 @@ import javax.jms.JMSException;
 import javax.jms.Message;
 import javax.jms.MessageListener;
 import javax.jms.Queue;
-import javax.jms.Session;
 import javax.jms.Topic;
 
 /**
@@ -102,7 +101,7 @@ public class HeraldConsumer implements javax.jms.MessageConsumer, javax.jms.Queu
         if (l == null || closed) return false;
         HeraldMessage m = fetch(0, true);
         if (m == null) return false;
-        boolean automatic = session.mode == Session.AUTO_ACKNOWLEDGE || session.mode == Session.DUPS_OK_ACKNOWLEDGE;
+        boolean automatic = session.acknowledgesAfterListener;
         try {
             l.onMessage(m);
         } catch (RuntimeException e) {

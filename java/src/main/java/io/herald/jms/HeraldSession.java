@@ -41,6 +41,11 @@ import javax.jms.TopicSubscriber;
 public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession, javax.jms.TopicSession {
     final HeraldConnection connection;
     final int mode;
+    /**
+     * Whether a listener's message is acknowledged once onMessage returns (and the
+     * session recovers when it throws): the core decides which modes do, asked once here.
+     */
+    final boolean acknowledgesAfterListener;
     private final int domain;
     private final NativeResource resource;
     private final List<HeraldConsumer> consumers = new CopyOnWriteArrayList<>();
@@ -58,6 +63,7 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
         this.mode = mode;
         this.domain = domain;
         this.resource = new NativeResource(this, handle, "session");
+        this.acknowledgesAfterListener = Native.sessionAcknowledgesAutomatically(handle);
     }
 
     long handle() throws JMSException {

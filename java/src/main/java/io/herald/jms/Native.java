@@ -40,6 +40,11 @@ final class Native {
     /** ACKNOWLEDGE_HELD acknowledges what a listener received with {@code hold} (AUTO/DUPS_OK). */
     static final int ACKNOWLEDGE = 0, COMMIT = 1, ROLLBACK = 2, RECOVER = 3, ACKNOWLEDGE_HELD = 4;
     static native void sessionComplete(long session, int what);
+    /**
+     * Whether the session acknowledges a listener's message itself once onMessage returns
+     * (AUTO_ACKNOWLEDGE, DUPS_OK_ACKNOWLEDGE): the core's rule, asked once per session.
+     */
+    static native boolean sessionAcknowledgesAutomatically(long session);
     /** Blocks until a listening consumer of the session may have a message; true when woken. */
     static native boolean sessionWait(long session, long timeoutMillis);
     static native void sessionRing(long session);

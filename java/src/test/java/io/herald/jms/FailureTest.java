@@ -74,6 +74,9 @@ public class FailureTest extends JmsTestBase {
         long afterMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
         assertTrue("the listener heard " + afterMillis + " ms after the kill", afterMillis < 5000);
         assertTrue(e.getMessage(), e.getMessage().contains("lost"));
+        assertEquals("HERALD-CONNECTION-LOST", e.getErrorCode());
+        assertTrue("it tells the application what to do: " + e.getMessage(),
+                e.getMessage().contains("Herald does not reconnect") && e.getMessage().contains("create a new connection"));
         assertNotNull("the cause is linked", e.getLinkedException());
         assertSame(e.getLinkedException(), e.getCause());
         assertNull("it is called once", heard.poll(1, TimeUnit.SECONDS));
@@ -81,7 +84,8 @@ public class FailureTest extends JmsTestBase {
             s.createProducer(q).send(s.createTextMessage("after the crash"));
             fail("a send over a lost connection succeeded");
         } catch (JMSException expected) {
-            // any JMSException: the JVM is still here and the application is told
+            // The JVM is still here, and the call says the same as the listener heard.
+            assertTrue(expected.getMessage(), expected.getMessage().contains("create a new connection"));
         }
         c.close();
     }
