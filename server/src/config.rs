@@ -40,6 +40,9 @@ pub struct ListenerConfig {
     pub tls_key: Option<PathBuf>,
 }
 
+/// The longest client heartbeat interval [`Limits::idle_timeout_for`] waits for.
+pub const MAX_CLIENT_HEARTBEAT: Duration = Duration::from_secs(60);
+
 /// Limits; each has a safe default.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -48,7 +51,9 @@ pub struct Limits {
     pub max_frame_bytes: u32,
     pub max_connections: usize,
     pub max_consumers_per_connection: usize,
-    /// A connection that sends nothing (not even a heartbeat) this long is closed.
+    /// A connection that sends nothing (not even a heartbeat) this long is closed; for a
+    /// client that announced heartbeats, never before three of its intervals (see
+    /// [`Limits::idle_timeout_for`]).
     pub idle_timeout_ms: u64,
     /// How often the server sends a heartbeat on an otherwise quiet connection; 0: never.
     pub heartbeat_ms: u32,
@@ -72,6 +77,15 @@ impl Default for Limits {
 impl Limits {
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_millis(self.idle_timeout_ms.max(1))
+    }
+
+    /// The idle timeout of a client that announced heartbeats every `heartbeat_ms` (0:
+    /// none): at least three of its intervals, so that a healthy idle client is never
+    /// dropped, whatever `idle_timeout_ms` says. Announcements beyond
+    /// [`MAX_CLIENT_HEARTBEAT`] count as that, so no client stays forever.
+    pub fn idle_timeout_for(&self, heartbeat_ms: u32) -> Duration {
+        let heartbeat = Duration::from_millis(u64::from(heartbeat_ms)).min(MAX_CLIENT_HEARTBEAT);
+        self.idle_timeout().max(heartbeat * 3)
     }
 
     pub fn handshake_timeout(&self) -> Duration {

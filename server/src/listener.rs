@@ -158,7 +158,8 @@ async fn run_client<S: AsyncRead + AsyncWrite + Unpin + Send>(stream: S, peer: S
         return;
     }
     tracing::debug!(%peer, user = handler.user().unwrap_or("(anonymous)"), id = welcome.connection_id, "client connected");
-    let result = client_loop(&mut conn, &mut handler, &ctx, shutdown, peer).await;
+    let idle = ctx.limits.idle_timeout_for(hello.heartbeat_ms);
+    let result = client_loop(&mut conn, &mut handler, &ctx, shutdown, peer, idle).await;
     if let Err(e) = &result {
         refuse(&mut conn, peer, e).await;
     } else {
@@ -177,8 +178,8 @@ async fn client_loop<S: AsyncRead + AsyncWrite + Unpin + Send>(
     ctx: &Context,
     mut shutdown: Shutdown,
     peer: SocketAddr,
+    idle: Duration,
 ) -> Result<(), Error> {
-    let idle = ctx.limits.idle_timeout();
     // 0 means no heartbeats, as the Welcome frame tells the client.
     let heartbeat = (ctx.limits.heartbeat_ms > 0).then(|| Duration::from_millis(u64::from(ctx.limits.heartbeat_ms)));
     let mut last_read = Instant::now();

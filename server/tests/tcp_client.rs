@@ -438,6 +438,17 @@ fn idle_connections_are_closed() {
 }
 
 #[test]
+fn an_idle_client_that_sends_heartbeats_outlives_a_short_idle_timeout() {
+    // The client heartbeats every 10 s: a 300 ms idle timeout must not drop it.
+    let limits = herald_server::config::Limits { idle_timeout_ms: 300, ..Default::default() };
+    let server = InProcess::with_limits(limits);
+    let conn = server.connect();
+    std::thread::sleep(Duration::from_millis(1000));
+    send_texts(&conn, &Destination::queue("after.idle"), &["still here"], DeliveryMode::NonPersistent);
+    assert_eq!(texts(&server, &Destination::queue("after.idle"), 1), ["still here"]);
+}
+
+#[test]
 fn connection_limit() {
     let limits = herald_server::config::Limits { max_connections: 1, ..Default::default() };
     let server = InProcess::with_limits(limits);
