@@ -6,11 +6,20 @@
 //! caller and deliveries to their consumer's buffer. Each remote consumer buffers what
 //! the server pushed (at most its prefetch) and tells the server which messages the
 //! application took, which is when they count as received.
+//!
+//! Reading is leader/follower: a caller about to wait for a frame (a `receive` with
+//! nothing buffered, a request waiting for its reply) reads the socket itself when
+//! nobody else does, so the frame it waits for wakes it directly instead of waking the
+//! reader thread, which then wakes it (on a lightly loaded machine each thread wake-up
+//! costs tens of microseconds, a request/reply round trip pays several). The reader
+//! thread reads only while someone waits and cannot read, while a consumer has a
+//! wake-up hook (its frames must be read at once), or when nobody has read for
+//! [`STANDBY`] (so heartbeats, errors and deliveries nobody waits for are still read).
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -122,8 +131,27 @@ fn percent_decode(text: &str) -> Result<String> {
 /// What a caller waiting for a reply holds.
 #[derive(Default)]
 struct ReplySlot {
-    result: Mutex<Option<Result<Reply>>>,
+    state: Mutex<SlotState>,
     cond: Condvar,
+}
+
+#[derive(Default)]
+struct SlotState {
+    result: Option<Result<Reply>>,
+    /// The caller sleeps on `cond` and counts in [`Shared::hungry`].
+    waiting: bool,
+}
+
+impl ReplySlot {
+    fn fill(&self, result: Result<Reply>, hungry: &AtomicUsize) {
+        let mut state = lock(&self.state);
+        state.result = Some(result);
+        if std::mem::take(&mut state.waiting) {
+            hungry.fetch_sub(1, Ordering::SeqCst);
+            drop(state);
+            self.cond.notify_all();
+        }
+    }
 }
 
 struct Pending {
@@ -149,11 +177,37 @@ struct ConsumerInbox {
     closed: bool,
     /// Pull mode: a `Pull` is outstanding.
     pulled: bool,
+    /// A receive sleeps on `cond` waiting for a delivery someone else must read; it
+    /// counts in [`Shared::hungry`].
+    waiting: bool,
+}
+
+impl ConsumerInbox {
+    /// Counts a receive about to sleep for a delivery in `hungry`.
+    fn start_waiting(&mut self, hungry: &AtomicUsize) {
+        if !self.waiting {
+            self.waiting = true;
+            hungry.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Undoes [`ConsumerInbox::start_waiting`]; true when it was waiting.
+    fn stop_waiting(&mut self, hungry: &AtomicUsize) -> bool {
+        let was = std::mem::take(&mut self.waiting);
+        if was {
+            hungry.fetch_sub(1, Ordering::SeqCst);
+        }
+        was
+    }
 }
 
 impl ConsumerState {
     fn wake(&self) {
         self.cond.notify_all();
+        self.ring();
+    }
+
+    fn ring(&self) {
         let hook = lock(&self.wakeup).clone();
         if let Some(hook) = hook {
             hook();
@@ -173,19 +227,71 @@ struct Outgoing {
     closed: bool,
     /// When a batch last left (by any thread).
     last_send: Option<Instant>,
+    /// The writer thread looks at the buffer within [`LAZY_DELAY`] without being told
+    /// (it is awake, or was busy lately), so queueing a lazy frame need not wake it.
+    writer_watching: bool,
+    /// [`Shared::frames_in`] when a batch last left.
+    frames_in_at_send: u64,
 }
 
 /// How long acknowledgements of received messages may wait to leave together.
 const LAZY_DELAY: Duration = Duration::from_millis(1);
-/// A caller sends its urgent frame itself only when nothing left for this long; in a
-/// burst, frames gather for the writer thread instead (one write for many).
+/// A caller sends its urgent frame itself when nothing left for this long, or when a
+/// reply or delivery came in since something last left (a conversation: request and
+/// reply alternate, and a hand-off to the writer thread would cost each of them a
+/// thread wake-up); in a burst of sends, frames gather for the writer thread instead
+/// (one write for many).
 const BURST_GAP: Duration = Duration::from_micros(50);
 /// Lazy frames leave at once beyond this many bytes.
 const LAZY_BYTES: usize = 16 * 1024;
+/// While something left the connection (on any thread) within this long, the writer
+/// thread looks for lazy frames every [`LAZY_DELAY`] on its own; after, it sleeps until
+/// told (or until a heartbeat is due). While it looks, queueing a lazy frame costs no
+/// wake-up: a receive in a request/reply loop queues one per message.
+const WRITER_WATCH: Duration = Duration::from_millis(10);
+
+/// How long the reader thread leaves the socket alone after a caller read it, so that
+/// the next caller to wait (typically within microseconds, in a request/reply loop)
+/// finds the socket free to read itself. Frames nobody waits for are read within this.
+const STANDBY: Duration = Duration::from_millis(5);
+
+/// The largest frame the client reads. Deliveries can be as large as the largest
+/// message, which may exceed what the server accepts from us; the client's own limit
+/// is generous.
+const READ_MAX_FRAME: u32 = u32::MAX >> 1;
+
+/// Who reads the socket.
+struct ReadState {
+    /// Someone (the reader thread or a waiting caller) holds the reading.
+    leader: bool,
+    /// Counts changes of hands, so the reader thread can tell one long reading caller
+    /// from many short ones.
+    generation: u64,
+    /// When the last reader let go.
+    released: Instant,
+    /// The reader thread sleeps until notified (rather than until a standby timer).
+    reader_asleep: bool,
+}
 
 struct Shared {
     connection_id: u64,
     max_frame: u32,
+    /// The incoming frames; whoever holds the reading (see [`ReadState`]) locks it.
+    frames: Mutex<FrameReader>,
+    read_state: Mutex<ReadState>,
+    /// The reader thread waits on this for its turn to read.
+    read_cond: Condvar,
+    /// Callers asleep waiting for a frame that somebody else must read.
+    hungry: AtomicUsize,
+    /// Replies and deliveries dispatched so far.
+    frames_in: AtomicU64,
+    /// Consumers with a wake-up hook: while there are any, the reader thread reads
+    /// everything at once, as the hooks expect.
+    listeners: AtomicUsize,
+    /// Whether callers may read the socket themselves: plain TCP on Linux, where the
+    /// socket's readiness says whether a read would block. Otherwise the reader thread
+    /// reads everything.
+    shared_reading: bool,
     out: Mutex<Outgoing>,
     out_cond: Condvar,
     pending: Mutex<HashMap<u64, Pending>>,
@@ -217,8 +323,9 @@ struct SocketWriter {
 
 impl SocketWriter {
     /// Writes what `out` holds, taken under its lock (the caller holds it).
-    fn take_and_send(&mut self, mut out: MutexGuard<'_, Outgoing>) -> std::io::Result<()> {
+    fn take_and_send(&mut self, mut out: MutexGuard<'_, Outgoing>, frames_in: u64) -> std::io::Result<()> {
         std::mem::swap(&mut self.batch, &mut out.buf);
+        out.frames_in_at_send = frames_in;
         out.urgent = false;
         out.tls_output = false;
         out.last_send = Some(Instant::now());
@@ -275,7 +382,9 @@ impl Shared {
         }
         let was_urgent = out.urgent;
         out.urgent |= urgent || out.buf.len() >= LAZY_BYTES;
-        if out.urgent && out.last_send.is_none_or(|t| t.elapsed() >= BURST_GAP) {
+        let frames_in = self.frames_in.load(Ordering::Relaxed);
+        let conversing = frames_in != out.frames_in_at_send;
+        if out.urgent && (conversing || out.last_send.is_none_or(|t| t.elapsed() >= BURST_GAP)) {
             // Nobody is writing and nothing left just now: send now, on this thread.
             // Otherwise the writer thread takes this frame with the rest of the burst.
             let socket = match self.socket.try_lock() {
@@ -284,7 +393,7 @@ impl Shared {
                 Err(std::sync::TryLockError::WouldBlock) => None,
             };
             if let Some(mut socket) = socket {
-                if let Err(e) = socket.take_and_send(out) {
+                if let Err(e) = socket.take_and_send(out, frames_in) {
                     drop(socket);
                     let e = write_lost(e);
                     self.fail(e.clone());
@@ -293,7 +402,7 @@ impl Shared {
                 return Ok(());
             }
         }
-        let wake = out.urgent && !was_urgent || start == 0;
+        let wake = out.urgent && !was_urgent || start == 0 && !out.writer_watching;
         drop(out);
         if wake {
             self.out_cond.notify_one();
@@ -322,7 +431,7 @@ impl Shared {
         };
         match socket {
             Some(mut socket) => {
-                if let Err(e) = socket.take_and_send(out) {
+                if let Err(e) = socket.take_and_send(out, self.frames_in.load(Ordering::Relaxed)) {
                     drop(socket);
                     self.fail(write_lost(e));
                 }
@@ -356,13 +465,89 @@ impl Shared {
             lock(&self.pending).remove(&id);
             return Err(e);
         }
-        let mut result = lock(&slot.result);
+        let mut state = lock(&slot.state);
         loop {
-            if let Some(r) = result.take() {
+            if let Some(r) = state.result.take() {
                 return r;
             }
-            result = slot.cond.wait(result).unwrap_or_else(|p| p.into_inner());
+            // Count as waiting before looking for a reader: whoever lets go of the
+            // reading then sees that someone needs it (see `release_reading`).
+            if !state.waiting {
+                state.waiting = true;
+                self.hungry.fetch_add(1, Ordering::SeqCst);
+            }
+            if self.try_lead() {
+                state.waiting = false;
+                self.hungry.fetch_sub(1, Ordering::SeqCst);
+                drop(state);
+                self.read_until(None, || lock(&slot.state).result.is_some());
+                state = lock(&slot.state);
+                continue;
+            }
+            state = slot.cond.wait(state).unwrap_or_else(|p| p.into_inner());
         }
+    }
+
+    /// Whether the reader thread may leave the socket to waiting callers.
+    fn lazy_reader(&self) -> bool {
+        self.shared_reading && self.listeners.load(Ordering::SeqCst) == 0
+    }
+
+    /// Takes over the reading when nobody reads; the caller must then call
+    /// [`Shared::read_until`].
+    fn try_lead(&self) -> bool {
+        if !self.lazy_reader() {
+            return false;
+        }
+        let mut state = lock(&self.read_state);
+        if state.leader {
+            return false;
+        }
+        state.leader = true;
+        state.generation = state.generation.wrapping_add(1);
+        true
+    }
+
+    /// A caller stops reading. The reader thread takes over at once when somebody waits
+    /// for a frame (or a hook needs frames read), or when it sleeps until told; otherwise
+    /// after [`STANDBY`], unless another caller took over meanwhile.
+    fn release_reading(&self) {
+        let mut state = lock(&self.read_state);
+        state.leader = false;
+        state.released = Instant::now();
+        let wake = state.reader_asleep || self.hungry.load(Ordering::SeqCst) > 0 || !self.lazy_reader();
+        drop(state);
+        if wake {
+            self.read_cond.notify_all();
+        }
+    }
+
+    /// Reads and dispatches frames, as the one reading, until `done()` (checked whenever
+    /// no complete frame is buffered) or `deadline` passes, then lets go. Complete frames
+    /// already buffered are dispatched before letting go, so none waits unseen.
+    fn read_until(&self, deadline: Option<Instant>, done: impl Fn() -> bool) {
+        let mut frames = lock(&self.frames);
+        let result = (|| -> Result<()> {
+            loop {
+                while let Some(frame) = frames.buffered(READ_MAX_FRAME)? {
+                    self.dispatch(frame)?;
+                }
+                if done() || !frames.fill(READ_MAX_FRAME, Some(deadline))? {
+                    return Ok(());
+                }
+            }
+        })();
+        drop(frames);
+        if let Err(e) = result {
+            self.fail_read(e);
+        }
+        self.release_reading();
+    }
+
+    /// The connection broke while reading (or is closing: then it is no failure).
+    fn fail_read(&self, e: Error) {
+        let closing = self.closed.load(Ordering::Acquire) || self.closing.load(Ordering::Acquire);
+        self.fail(if closing { Error::closed("connection") } else { connection_lost(&e) });
     }
 
     /// Marks the connection broken (or closed) and wakes everyone waiting on it.
@@ -380,10 +565,12 @@ impl Shared {
             out.closed = true;
         }
         self.out_cond.notify_all();
+        // The reader thread, waiting for its turn, ends.
+        drop(lock(&self.read_state));
+        self.read_cond.notify_all();
         let pending: Vec<Pending> = lock(&self.pending).drain().map(|(_, p)| p).collect();
         for p in pending {
-            *lock(&p.slot.result) = Some(Err(error.clone()));
-            p.slot.cond.notify_all();
+            p.slot.fill(Err(error.clone()), &self.hungry);
         }
         let consumers: Vec<Arc<ConsumerState>> = lock(&self.consumers).values().cloned().collect();
         for c in consumers {
@@ -404,6 +591,9 @@ impl Shared {
     }
 
     fn dispatch(&self, frame: Frame) -> Result<()> {
+        if matches!(frame, Frame::Reply(_) | Frame::Deliver(_)) {
+            self.frames_in.fetch_add(1, Ordering::Relaxed);
+        }
         match frame {
             Frame::Reply(ReplyFrame { id, result }) => {
                 let result = result.map_err(Error::from);
@@ -420,8 +610,7 @@ impl Shared {
                 if let Some(session) = pending.resets {
                     self.reset_session(session);
                 }
-                *lock(&pending.slot.result) = Some(result);
-                pending.slot.cond.notify_all();
+                pending.slot.fill(result, &self.hungry);
             }
             Frame::Deliver(d) => {
                 let consumer = lock(&self.consumers).get(&d.consumer).cloned();
@@ -434,8 +623,12 @@ impl Shared {
                     }
                     inbox.pulled = false;
                     inbox.buf.push_back(d);
+                    let sleeping = inbox.stop_waiting(&self.hungry);
                     drop(inbox);
-                    c.wake();
+                    if sleeping {
+                        c.cond.notify_all();
+                    }
+                    c.ring();
                 }
             }
             Frame::Heartbeat => {}
@@ -485,52 +678,175 @@ impl Transport {
 /// system call usually brings several frames.
 struct FrameReader {
     source: Box<dyn Read + Send>,
+    /// The socket `source` reads, when its readiness tells whether a read would block
+    /// (plain TCP: nothing is buffered between the socket and `buf`).
+    #[cfg(target_os = "linux")]
+    fd: Option<std::os::fd::RawFd>,
     buf: Vec<u8>,
     start: usize,
     end: usize,
+    /// When bytes last came; the server is gone once silent for `silence`.
+    last_data: Instant,
+    silence: Option<Duration>,
 }
 
 const READ_CHUNK: usize = 64 * 1024;
 
 impl FrameReader {
     fn new(source: Box<dyn Read + Send>) -> FrameReader {
-        FrameReader { source, buf: vec![0; READ_CHUNK], start: 0, end: 0 }
+        FrameReader {
+            source,
+            #[cfg(target_os = "linux")]
+            fd: None,
+            buf: vec![0; READ_CHUNK],
+            start: 0,
+            end: 0,
+            last_data: Instant::now(),
+            silence: None,
+        }
     }
 
+    /// A plain socket: callers other than the reader thread may read it too.
+    fn plain(stream: TcpStream) -> FrameReader {
+        #[cfg(target_os = "linux")]
+        let fd = Some(std::os::fd::AsRawFd::as_raw_fd(&stream));
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
+        let mut frames = FrameReader::new(Box::new(stream));
+        #[cfg(target_os = "linux")]
+        {
+            frames.fd = fd;
+        }
+        frames
+    }
+
+    /// Whether a reader whose wait has a deadline can read it (see [`FrameReader::fill`]).
+    fn pollable(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        return self.fd.is_some();
+        #[cfg(not(target_os = "linux"))]
+        return false;
+    }
+
+    /// The next frame, reading as long as it takes.
     fn next(&mut self, max_frame: u32) -> Result<Frame> {
         loop {
-            let available = &self.buf[self.start..self.end];
-            if let Some((frame, used)) = Frame::parse(available, max_frame)? {
-                self.start += used;
-                if self.start == self.end {
-                    self.start = 0;
-                    self.end = 0;
-                    if self.buf.len() > 1 << 20 {
-                        // A large frame passed: give its memory back.
-                        self.buf = vec![0; READ_CHUNK];
-                    }
-                }
+            if let Some(frame) = self.buffered(max_frame)? {
                 return Ok(frame);
             }
-            // The length was checked against the limit; only now make room for it.
-            let need = match wire::frame_len(available, max_frame)? {
-                Some(len) => 4 + len,
-                None => 4,
-            };
-            if self.start > 0 && (self.end == self.buf.len() || self.buf.len() - self.start < need) {
-                self.buf.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
-            }
-            if self.buf.len() - self.start < need {
-                self.buf.resize(self.start + need, 0);
-            }
-            let n = self.source.read(&mut self.buf[self.end..]).map_err(|e| read_error(&e))?;
-            if n == 0 {
-                return Err(Error::new(ErrorKind::Io, "the server closed the connection"));
-            }
-            self.end += n;
+            self.fill(max_frame, None)?;
         }
+    }
+
+    /// The next frame if it is buffered whole, without reading.
+    fn buffered(&mut self, max_frame: u32) -> Result<Option<Frame>> {
+        let Some((frame, used)) = Frame::parse(&self.buf[self.start..self.end], max_frame)? else {
+            return Ok(None);
+        };
+        self.start += used;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.len() > 1 << 20 {
+                // A large frame passed: give its memory back.
+                self.buf = vec![0; READ_CHUNK];
+            }
+        }
+        Ok(Some(frame))
+    }
+
+    /// Whether a whole frame (or a length prefix `buffered` refuses) is buffered.
+    fn has_frame(&self, max_frame: u32) -> bool {
+        let available = &self.buf[self.start..self.end];
+        match wire::frame_len(available, max_frame) {
+            Ok(Some(len)) => available.len() >= 4 + len,
+            Ok(None) => false,
+            Err(_) => true,
+        }
+    }
+
+    /// Reads more bytes. `wait` None blocks in `read` (the socket's read timeout ends a
+    /// silent connection); `Some(deadline)` waits for the socket to be readable until
+    /// `deadline` (`None`: no limit but the silence one) and returns false when it
+    /// passes first. Only a [`FrameReader::pollable`] reader takes `Some`.
+    fn fill(&mut self, max_frame: u32, wait: Option<Option<Instant>>) -> Result<bool> {
+        // The length was checked against the limit; only now make room for it.
+        let available = &self.buf[self.start..self.end];
+        let need = match wire::frame_len(available, max_frame)? {
+            Some(len) => 4 + len,
+            None => 4,
+        };
+        if self.start > 0 && (self.end == self.buf.len() || self.buf.len() - self.start < need) {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.start < need {
+            self.buf.resize(self.start + need, 0);
+        }
+        if let Some(deadline) = wait {
+            if !self.wait_readable(deadline)? {
+                return Ok(false);
+            }
+        }
+        let n = self.source.read(&mut self.buf[self.end..]).map_err(|e| read_error(&e))?;
+        if n == 0 {
+            return Err(Error::new(ErrorKind::Io, "the server closed the connection"));
+        }
+        self.end += n;
+        self.last_data = Instant::now();
+        Ok(true)
+    }
+
+    /// Waits until the socket has something to read (or an error or end to report):
+    /// true; or until `deadline`: false.
+    #[cfg(target_os = "linux")]
+    fn wait_readable(&self, deadline: Option<Instant>) -> Result<bool> {
+        let Some(fd) = self.fd else {
+            return Err(Error::new(ErrorKind::Internal, "this connection's socket cannot be polled"));
+        };
+        loop {
+            let now = Instant::now();
+            let silent_until = self.silence.map(|s| self.last_data + s);
+            let until = match (deadline, silent_until) {
+                (Some(d), Some(s)) => Some(d.min(s)),
+                (d, s) => d.or(s),
+            };
+            // Rounded up to whole milliseconds, so a wait never ends early and spins.
+            let timeout_ms = match until {
+                None => -1,
+                Some(until) => {
+                    let left = until.saturating_duration_since(now);
+                    left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
+                }
+            };
+            let mut pollfd = sys::PollFd { fd, events: sys::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd, and the count says one; `fd` stays open while
+            // `self.source` (which owns it) lives.
+            let ready = unsafe { sys::poll(&mut pollfd, 1, timeout_ms) };
+            if ready > 0 {
+                return Ok(true);
+            }
+            if ready < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(read_error(&e));
+            }
+            let now = Instant::now();
+            if silent_until.is_some_and(|s| now >= s) {
+                // Said as a blocking read's timeout says it (see `read_error`).
+                return Err(read_error(&std::io::Error::from(std::io::ErrorKind::TimedOut)));
+            }
+            if deadline.is_some_and(|d| now >= d) {
+                return Ok(false);
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn wait_readable(&self, _deadline: Option<Instant>) -> Result<bool> {
+        Err(Error::new(ErrorKind::Internal, "this connection's socket cannot be polled"))
     }
 
     /// Whether the unread bytes begin like a TLS record (a handshake or an alert), which
@@ -538,6 +854,25 @@ impl FrameReader {
     fn starts_like_tls(&self) -> bool {
         let unread = &self.buf[self.start..self.end];
         unread.len() >= 2 && matches!(unread[0], 0x15 | 0x16) && unread[1] == 0x03
+    }
+}
+
+/// poll(2), from the C library the standard library already links.
+#[cfg(target_os = "linux")]
+mod sys {
+    use std::os::raw::{c_int, c_short, c_ulong};
+
+    pub const POLLIN: c_short = 0x001;
+
+    #[repr(C)]
+    pub struct PollFd {
+        pub fd: c_int,
+        pub events: c_short,
+        pub revents: c_short,
+    }
+
+    extern "C" {
+        pub fn poll(fds: *mut PollFd, nfds: c_ulong, timeout: c_int) -> c_int;
     }
 }
 
@@ -554,19 +889,56 @@ fn read_error(e: &std::io::Error) -> Error {
     Error::new(ErrorKind::Io, format!("cannot read from the server: {e}"))
 }
 
-fn reader(shared: Arc<Shared>, mut frames: FrameReader) {
+/// The reader thread: reads whenever no waiting caller does (see [`ReadState`]).
+fn reader(shared: Arc<Shared>) {
+    // The generation of the reading seen when last woken by the standby timer.
+    let mut seen = None;
     loop {
-        // Deliveries can be as large as the largest message, which may exceed what the
-        // server accepts from us; the client's own limit is generous.
-        match frames.next(u32::MAX >> 1).and_then(|f| shared.dispatch(f)) {
-            Ok(()) => {}
-            Err(e) => {
-                let closing = shared.closed.load(Ordering::Acquire) || shared.closing.load(Ordering::Acquire);
-                let e = if closing { Error::closed("connection") } else { connection_lost(&e) };
-                shared.fail(e);
-                return;
+        {
+            let mut state = lock(&shared.read_state);
+            loop {
+                if lock(&shared.failure).is_some() {
+                    return;
+                }
+                if !state.leader {
+                    let idle = state.released.elapsed();
+                    if !shared.lazy_reader() || shared.hungry.load(Ordering::SeqCst) > 0 || idle >= STANDBY {
+                        state.leader = true;
+                        state.generation = state.generation.wrapping_add(1);
+                        break;
+                    }
+                    state = shared.read_cond.wait_timeout(state, STANDBY - idle).unwrap_or_else(|p| p.into_inner()).0;
+                } else if seen == Some(state.generation) {
+                    // One caller has been reading for a while (a long receive): sleep
+                    // until it lets go, rather than looking again and again.
+                    state.reader_asleep = true;
+                    state = shared.read_cond.wait(state).unwrap_or_else(|p| p.into_inner());
+                    state.reader_asleep = false;
+                } else {
+                    seen = Some(state.generation);
+                    state = shared.read_cond.wait_timeout(state, STANDBY).unwrap_or_else(|p| p.into_inner()).0;
+                }
             }
         }
+        let mut frames = lock(&shared.frames);
+        let result = loop {
+            if let Err(e) = frames.next(READ_MAX_FRAME).and_then(|f| shared.dispatch(f)) {
+                break Err(e);
+            }
+            // Let go before blocking again when nobody waits for what this would read:
+            // the next caller to wait then reads itself.
+            if shared.lazy_reader() && shared.hungry.load(Ordering::SeqCst) == 0 && !frames.has_frame(READ_MAX_FRAME) {
+                break Ok(());
+            }
+        };
+        drop(frames);
+        if let Err(e) = result {
+            shared.fail_read(e);
+            return;
+        }
+        let mut state = lock(&shared.read_state);
+        state.leader = false;
+        state.released = Instant::now();
     }
 }
 
@@ -574,20 +946,25 @@ fn writer(shared: Arc<Shared>) {
     loop {
         {
             let mut out = lock(&shared.out);
+            // How long this thread waited for something to send.
             let mut waited = Duration::ZERO;
             while out.buf.is_empty() && !out.tls_output && !out.closed {
-                let started = Instant::now();
-                let (guard, timeout) =
-                    shared.out_cond.wait_timeout(out, HEARTBEAT.saturating_sub(waited)).unwrap_or_else(|p| p.into_inner());
-                out = guard;
-                waited += started.elapsed();
-                if timeout.timed_out() && out.buf.is_empty() && !out.closed {
+                let since_send = out.last_send.map_or(Duration::ZERO, |t| t.elapsed());
+                if since_send >= HEARTBEAT {
                     wire::encode_into(&mut out.buf, FrameType::Heartbeat, &());
                     out.urgent = true;
+                    break;
                 }
+                out.writer_watching = since_send < WRITER_WATCH;
+                let wait = if out.writer_watching { LAZY_DELAY } else { HEARTBEAT - since_send };
+                let started = Instant::now();
+                out = shared.out_cond.wait_timeout(out, wait).unwrap_or_else(|p| p.into_inner()).0;
+                // Awake: this thread looks at the buffer again before it sleeps long.
+                out.writer_watching = true;
+                waited += started.elapsed();
             }
-            if !out.urgent && !out.tls_output && !out.closed {
-                // Only lazy frames: give them a moment to gather company.
+            if !out.urgent && !out.tls_output && !out.closed && waited < LAZY_DELAY {
+                // Only lazy frames, just queued: give them a moment to gather company.
                 out = shared.out_cond.wait_timeout(out, LAZY_DELAY).unwrap_or_else(|p| p.into_inner()).0;
             }
             if out.buf.is_empty() && out.closed {
@@ -600,7 +977,7 @@ fn writer(shared: Arc<Shared>) {
         if out.buf.is_empty() && !out.tls_output {
             continue;
         }
-        if let Err(e) = socket.take_and_send(out) {
+        if let Err(e) = socket.take_and_send(out, shared.frames_in.load(Ordering::Relaxed)) {
             drop(socket);
             shared.fail(write_lost(e));
             return;
@@ -662,7 +1039,7 @@ impl RemoteConnection {
                 )));
             }
         } else {
-            (FrameReader::new(Box::new(read_half)), Transport::Plain)
+            (FrameReader::plain(read_half), Transport::Plain)
         };
         let hello = Hello {
             version: wire::PROTOCOL_VERSION,
@@ -699,10 +1076,24 @@ impl RemoteConnection {
         // A server silent for three of its heartbeat intervals is gone.
         let read_timeout = (welcome.heartbeat_ms > 0).then(|| Duration::from_millis(u64::from(welcome.heartbeat_ms) * 3));
         stream.set_read_timeout(read_timeout).map_err(|e| io_error("socket setup", e))?;
+        frames.silence = read_timeout;
+        let shared_reading = frames.pollable();
         let shared = Arc::new(Shared {
             connection_id: welcome.connection_id,
             max_frame: welcome.max_frame,
-            out: Mutex::default(),
+            frames: Mutex::new(frames),
+            read_state: Mutex::new(ReadState {
+                leader: false,
+                generation: 0,
+                released: Instant::now(),
+                reader_asleep: false,
+            }),
+            read_cond: Condvar::new(),
+            hungry: AtomicUsize::new(0),
+            frames_in: AtomicU64::new(0),
+            listeners: AtomicUsize::new(0),
+            shared_reading,
+            out: Mutex::new(Outgoing { last_send: Some(Instant::now()), ..Outgoing::default() }),
             out_cond: Condvar::new(),
             pending: Mutex::default(),
             consumers: Mutex::default(),
@@ -729,7 +1120,7 @@ impl RemoteConnection {
         let s = shared.clone();
         std::thread::Builder::new()
             .name("herald-tcp-read".into())
-            .spawn(move || reader(s, frames))
+            .spawn(move || reader(s))
             .map_err(|e| io_error("cannot start the reader thread", e))?;
         let s = shared.clone();
         std::thread::Builder::new()
@@ -1123,7 +1514,22 @@ impl RemoteConsumer {
 
     pub fn set_wakeup(&self, wakeup: Option<Wakeup>) -> Result<()> {
         self.check_open()?;
-        *lock(&self.state.wakeup) = wakeup;
+        let listeners = &self.session.shared.listeners;
+        let added = wakeup.is_some();
+        let old = std::mem::replace(&mut *lock(&self.state.wakeup), wakeup);
+        match (old.is_some(), added) {
+            (false, true) => {
+                listeners.fetch_add(1, Ordering::SeqCst);
+                // The reader thread reads at once from now on.
+                self.session.shared.read_cond.notify_all();
+            }
+            (true, false) => {
+                listeners.fetch_sub(1, Ordering::SeqCst);
+            }
+            _ => {}
+        }
+        // Outside the lock: dropping a hook may run a finalizer.
+        drop(old);
         Ok(())
     }
 
@@ -1139,17 +1545,24 @@ impl RemoteConsumer {
 
     fn receive_inner(&self, deadline: Option<Instant>, hold: bool) -> Result<Option<Delivery>> {
         let shared = &self.session.shared;
+        let hungry = &shared.hungry;
         let mut inbox = lock(&self.state.inbox);
         // Whether lazily queued frames should go out before waiting.
         let mut flush = true;
+        // Whether this receive read the socket itself (once past the deadline, it
+        // returns; a receive whose deadline has passed still reads what is there).
+        let mut read = false;
         loop {
             if self.is_closed() || inbox.closed {
+                inbox.stop_waiting(hungry);
                 drop(inbox);
                 self.check_open()?;
                 return Err(Error::closed("consumer"));
             }
-            if shared.started.load(Ordering::Acquire) {
+            let started = shared.started.load(Ordering::Acquire);
+            if started {
                 if let Some(d) = inbox.buf.pop_front() {
+                    inbox.stop_waiting(hungry);
                     drop(inbox);
                     if hold && self.session.mode.acknowledges_automatically() {
                         // Reported once the listener is done (see `Held`).
@@ -1164,6 +1577,7 @@ impl RemoteConsumer {
                 }
                 if self.state.prefetch == 0 && !inbox.pulled {
                     inbox.pulled = true;
+                    inbox.stop_waiting(hungry);
                     // Never write to the socket holding the inbox: the reader needs it
                     // to make progress.
                     drop(inbox);
@@ -1182,11 +1596,34 @@ impl RemoteConsumer {
                 inbox = lock(&self.state.inbox);
                 continue;
             }
+            let expired = deadline.is_some_and(|d| Instant::now() >= d);
+            if expired && read {
+                inbox.stop_waiting(hungry);
+                return Ok(None);
+            }
+            if started {
+                // Counted as waiting before looking for a reader, so that whoever lets go
+                // of the reading sees that someone needs it.
+                inbox.start_waiting(hungry);
+                if shared.try_lead() {
+                    inbox.stop_waiting(hungry);
+                    drop(inbox);
+                    let state = &self.state;
+                    shared.read_until(deadline, || {
+                        let inbox = lock(&state.inbox);
+                        !inbox.buf.is_empty() || inbox.closed
+                    });
+                    read = true;
+                    inbox = lock(&self.state.inbox);
+                    continue;
+                }
+            }
             inbox = match deadline {
                 None => self.state.cond.wait(inbox).unwrap_or_else(|p| p.into_inner()),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
+                        inbox.stop_waiting(hungry);
                         return Ok(None);
                     }
                     self.state.cond.wait_timeout(inbox, deadline - now).unwrap_or_else(|p| p.into_inner()).0
@@ -1220,6 +1657,11 @@ impl RemoteConsumer {
         }
         self.state.wake();
         let shared = &self.session.shared;
+        let hook = lock(&self.state.wakeup).take();
+        if hook.is_some() {
+            shared.listeners.fetch_sub(1, Ordering::SeqCst);
+        }
+        drop(hook);
         if shared.check_open().is_ok() && !self.session.closed.load(Ordering::Acquire) {
             // A message its listener got stays the session's, to acknowledge or recover.
             let _ = self.session.report_held(Some(self.state.id));
