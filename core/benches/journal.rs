@@ -13,7 +13,7 @@
 //!   budget is the default unless `HERALD_BENCH_MEMORY_BUDGET` gives one in MiB.
 //!
 //! `cargo bench -p herald-core --bench journal [-- SECONDS_PER_CASE [BACKLOG]] [CASE...]`
-//! where CASE is `raw`, `1p1c`, `8p`, `8p8c`, `tx` or `backlog` (default: all).
+//! where CASE is `raw`, `1p1c`, `1p`, `8p`, `8p8c`, `tx` or `backlog` (default: all).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -319,6 +319,10 @@ fn main() {
             p1,
             100.0 * p1 / one
         );
+    }
+    if run("1p") {
+        let (_, p1only) = herald(budget, 1, 0, (1, 1));
+        println!("{:<58} {:>10.0} /s sent ({:.0}% of raw 1/txn)", "herald: 1 producer, sync sends", p1only, 100.0 * p1only / one);
     }
     if run("8p") {
         let (_, p8) = herald(budget, 8, 0, (1, 1));
