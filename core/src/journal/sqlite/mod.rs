@@ -787,7 +787,7 @@ impl Writer {
             }
             let target = if backlog { expected.max(2) } else { expected };
             if !batch.is_empty() && batch.len() < target {
-                let window = (self.last_commit / 4).clamp(Duration::from_micros(20), MAX_GATHER);
+                let window = (self.last_commit / 2).clamp(Duration::from_micros(20), MAX_GATHER);
                 let deadline = Instant::now() + window;
                 while batch.len() < target {
                     let now = Instant::now();
