@@ -139,6 +139,10 @@ struct SessionState {
     lazy_acks: Vec<(Arc<MessageQueue>, Entry)>,
 }
 
+/// How many times a receive looks at an empty inbox, yielding in between, before it
+/// sleeps.
+const SPIN_LOOKS: u32 = 8;
+
 /// DUPS_OK_ACKNOWLEDGE journals acknowledgements in batches of this many messages, and
 /// whenever the session's consumer finds no message ready, and on recover and close. So
 /// after a crash at most this many messages per session, plus the batch being
@@ -397,6 +401,16 @@ impl SessionCore {
                 filled = true;
                 self.fill(consumer, now());
                 continue;
+            }
+            if started && !matches!(wait, Wait::For(d) if d.is_zero()) {
+                // A producer on another thread usually delivers within a few
+                // microseconds: look a few times, giving the processor away between
+                // looks, before paying for sleeping and being woken.
+                let mut looks = 0;
+                while looks < SPIN_LOOKS && link.inbox().buf.is_empty() {
+                    std::thread::yield_now();
+                    looks += 1;
+                }
             }
             let mut inbox = link.inbox();
             if inbox.closed {
