@@ -1175,6 +1175,10 @@ impl RemoteConnection {
         self.shared.started.store(true, Ordering::Release);
         let consumers: Vec<Arc<ConsumerState>> = lock(&self.shared.consumers).values().cloned().collect();
         for c in consumers {
+            // Through the inbox lock: a receive that saw the connection stopped is then
+            // either still to look again or already asleep, never in between, where
+            // the notification would be lost.
+            drop(lock(&c.inbox));
             c.wake();
         }
         Ok(())
@@ -1408,8 +1412,10 @@ impl RemoteSession {
         if reported {
             self.shared.post_as(Request::AcknowledgeHeld { session: self.id }, urgent)?;
         }
-        // Sent first, so an earlier failure never holds this acknowledgement back.
-        self.shared.take_async_error()
+        // A failure of an earlier request without a reply is left for the next send,
+        // commit or acknowledge() to report: it may be another session's send, whose
+        // transaction must then roll back, not this listener's business.
+        Ok(())
     }
 
     /// Tells the server, ahead of a request that returns what the session holds, which

@@ -17,7 +17,7 @@
 //! is ignored. Counts only grow, and an acknowledgement is the highest, so records
 //! apply as `max(recorded, stored)`; a record for a message already acknowledged is
 //! harmless. Message keys are never reused while a log holds records for them: the log
-//! is emptied at start, before the broker hands out keys.
+//! is emptied (and synced) at start, before the broker hands out keys.
 //!
 //! The file does not grow forever: past [`ROTATE_AT`] bytes it is renamed
 //! `herald.deliveries.old`, a fresh one is started, and the writer thread folds the old
@@ -54,13 +54,17 @@ struct State {
     len: u64,
     /// An old log waits to be folded; no second rotation until it is.
     folding: bool,
+    /// `len` when a fold was last asked for, while one waits: should that fold fail,
+    /// it is asked for again once the log has grown by [`ROTATE_AT`] more.
+    asked_at: u64,
 }
 
-/// What `append` asks of the caller: nothing, or to have the old log folded.
+/// What `append` asks of the caller: nothing, or to have the old log folded (it was
+/// just rotated, or its fold is overdue).
 #[must_use]
 pub enum Appended {
     Done,
-    Rotated,
+    FoldOld,
 }
 
 fn open_append(path: &Path) -> std::io::Result<File> {
@@ -72,7 +76,7 @@ impl DeliveryLog {
         let file = open_append(&dir.join(DELIVERY_LOG))?;
         let len = file.metadata()?.len();
         let folding = dir.join(DELIVERY_LOG_OLD).exists();
-        Ok(DeliveryLog { dir: dir.to_path_buf(), state: Mutex::new(State { file, len, folding }) })
+        Ok(DeliveryLog { dir: dir.to_path_buf(), state: Mutex::new(State { file, len, folding, asked_at: 0 }) })
     }
 
     /// Appends records with one `write` call.
@@ -93,7 +97,14 @@ impl DeliveryLog {
             .write_all(&buf)
             .map_err(|e| Error::Storage(format!("cannot append to the delivery log: {e}")))?;
         state.len += buf.len() as u64;
-        if state.len < ROTATE_AT || state.folding {
+        if state.folding {
+            if state.len >= state.asked_at + ROTATE_AT {
+                state.asked_at = state.len;
+                return Ok(Appended::FoldOld);
+            }
+            return Ok(Appended::Done);
+        }
+        if state.len < ROTATE_AT {
             return Ok(Appended::Done);
         }
         // Rotate: the old file is folded into the database by the writer thread.
@@ -108,7 +119,8 @@ impl DeliveryLog {
                 state.file = file;
                 state.len = 0;
                 state.folding = true;
-                Ok(Appended::Rotated)
+                state.asked_at = 0;
+                Ok(Appended::FoldOld)
             }
             Err(e) => {
                 // Keep appending to the renamed file through the open handle.
@@ -140,17 +152,22 @@ impl DeliveryLog {
         Ok(counts)
     }
 
-    /// At start, once [`DeliveryLog::read_all`] is in the database: empty both files.
+    /// At start, once [`DeliveryLog::read_all`] is in the database: empty both files,
+    /// durably. The broker then hands out keys again from above the highest one the
+    /// database holds, which may be keys these records name: after a power loss, a
+    /// stale acknowledgement must not come back and remove a new message.
     pub fn clear(&self) -> std::io::Result<()> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.file.set_len(0)?;
+        state.file.sync_all()?;
         state.len = 0;
         match std::fs::remove_file(self.dir.join(DELIVERY_LOG_OLD)) {
-            Ok(()) => {}
+            Ok(()) => File::open(&self.dir)?.sync_all()?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
         state.folding = false;
+        state.asked_at = 0;
         Ok(())
     }
 }
@@ -216,18 +233,21 @@ mod tests {
         let log = DeliveryLog::open(&dir).unwrap();
         let store: StoreKey = "queue:rotating".into();
         let batch: Vec<(StoreKey, u64, u32)> = (0..1000).map(|k| (store.clone(), k, 1)).collect();
-        let mut rotations = 0;
+        let mut fold_requests = 0;
         for _ in 0..400 {
-            if let Appended::Rotated = log.append(&batch).unwrap() {
-                rotations += 1;
+            if let Appended::FoldOld = log.append(&batch).unwrap() {
+                fold_requests += 1;
             }
         }
-        // ~10 MB written, but the old log was never folded: one rotation only.
-        assert_eq!(rotations, 1);
+        // ~10 MB written, but the old log was never folded: one rotation only, and the
+        // fold asked for again once the new log grew by another ROTATE_AT (a fold that
+        // failed is retried).
+        assert_eq!(fold_requests, 2);
+        assert!(std::fs::metadata(dir.join(DELIVERY_LOG_OLD)).unwrap().len() < ROTATE_AT + 64 * 1024);
         assert_eq!(log.read_old().unwrap().len(), 1000);
         log.old_folded();
         assert!(!dir.join(DELIVERY_LOG_OLD).exists());
-        assert!(matches!(log.append(&batch).unwrap(), Appended::Rotated));
+        assert!(matches!(log.append(&batch).unwrap(), Appended::FoldOld));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -439,7 +439,7 @@ impl Journal for SqliteJournal {
         // next batch, without an fsync of its own.
         match self.deliveries.append(&records) {
             Ok(Appended::Done) => {}
-            Ok(Appended::Rotated) => {
+            Ok(Appended::FoldOld) => {
                 if let Err(e) = self.send(Request::FoldDeliveries) {
                     return Commit::done(Err(e));
                 }
@@ -463,7 +463,7 @@ impl Journal for SqliteJournal {
                 _ => None,
             })
             .collect();
-        if let Appended::Rotated = self.deliveries.append(&records)? {
+        if let Appended::FoldOld = self.deliveries.append(&records)? {
             self.send(Request::FoldDeliveries)?;
         }
         Ok(())
