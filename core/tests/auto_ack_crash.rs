@@ -13,9 +13,6 @@
 
 mod journal_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use herald_core::client::{AckMode, ConsumerOptions};
@@ -78,29 +75,13 @@ fn recovered(dir: &std::path::Path) -> Vec<usize> {
 /// Runs the child until it has printed `kill_after` messages, kills it, and returns the
 /// last message it printed.
 fn run_child(dir: &std::path::Path, mode: &str, kill_after: usize) -> Option<usize> {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["auto_ack_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-        .env(CHILD_DIR, dir)
-        .env(CHILD_MODE, mode)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let dir_text = dir.to_str().unwrap();
+    let mut child = Child::spawn("auto_ack_child", &[(CHILD_DIR, dir_text), (CHILD_MODE, mode)]);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut got = 0;
     let mut last = None;
     while got < kill_after {
-        match rx.recv_timeout(Duration::from_millis(100)) {
+        match child.lines.recv_timeout(Duration::from_millis(100)) {
             Ok(line) => {
                 if let Some(k) = line.strip_prefix("GOT ") {
                     last = Some(k.parse().unwrap());
@@ -108,22 +89,19 @@ fn run_child(dir: &std::path::Path, mode: &str, kill_after: usize) -> Option<usi
                 }
             }
             Err(_) => {
-                if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
-                    let _ = child.kill();
+                if Instant::now() > deadline || child.process.try_wait().unwrap().is_some() {
+                    child.kill();
                     panic!("the child stopped or stalled after {got} messages");
                 }
             }
         }
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
     // A line the child printed before the kill is a message it was handed.
-    for line in rx.iter() {
+    for line in child.kill() {
         if let Some(k) = line.strip_prefix("GOT ") {
             last = Some(k.parse().unwrap());
         }
     }
-    reader.join().unwrap();
     last
 }
 

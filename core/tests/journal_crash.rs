@@ -16,9 +16,6 @@
 mod journal_support;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use herald_core::client::{AckMode, ConnectOptions, Connection, ConsumerOptions};
@@ -213,34 +210,9 @@ impl Ledger {
 /// Runs one child until it has worked for `run_for`, then kills it. Returns its complete
 /// output lines.
 fn run_child(dir: &str, round: usize, run_for: Duration) -> Vec<String> {
-    let exe = std::env::current_exe().unwrap();
-    let mut child = Command::new(exe)
-        .args(["crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, dir)
-        .env(ROUND_ENV, round.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            match reader.read_line(&mut line) {
-                // A line cut short by the kill has no newline: it never happened.
-                Ok(0) | Err(_) => break,
-                Ok(_) if line.ends_with('\n') => {
-                    if tx.send(line.trim_end().to_owned()).is_err() {
-                        break;
-                    }
-                }
-                Ok(_) => break,
-            }
-        }
-    });
+    let round_text = round.to_string();
+    let mut child = Child::spawn("crash_child", &[(CHILD_ENV, dir), (ROUND_ENV, &round_text)]);
+    let rx = &child.lines;
     let mut lines = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -253,26 +225,22 @@ fn run_child(dir: &str, round: usize, run_for: Duration) -> Vec<String> {
                 }
             }
             Err(_) if Instant::now() > deadline => {
-                let _ = child.kill();
+                child.kill();
                 panic!("the child did not start in time; its last lines: {:?}", lines.iter().rev().take(5).collect::<Vec<_>>());
             }
             Err(_) => {
-                if let Ok(Some(status)) = child.try_wait() {
+                if let Ok(Some(status)) = child.process.try_wait() {
                     panic!("the child exited before starting ({status}); its last lines: {:?}", lines.iter().rev().take(5).collect::<Vec<_>>());
                 }
             }
         }
     }
     std::thread::sleep(run_for);
-    if let Ok(Some(status)) = child.try_wait() {
-        reader.join().unwrap();
-        lines.extend(rx.try_iter());
+    if let Ok(Some(status)) = child.process.try_wait() {
+        lines.extend(child.kill());
         panic!("the child stopped by itself ({status}) instead of being killed; its last lines: {:?}", lines.iter().rev().take(5).collect::<Vec<_>>());
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    reader.join().unwrap();
-    lines.extend(rx.try_iter());
+    lines.extend(child.kill());
     lines
 }
 

@@ -83,3 +83,54 @@ pub fn drain(consumer: &Consumer, timeout: Duration) -> Vec<String> {
     }
     out
 }
+
+/// A child process running one ignored test of the current test binary (the crash
+/// tests' workload), with its stdout delivered line by line.
+pub struct Child {
+    pub process: std::process::Child,
+    /// Complete lines only: a line cut short by a kill has no newline and never
+    /// happened.
+    pub lines: std::sync::mpsc::Receiver<String>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Child {
+    pub fn spawn(test: &str, env: &[(&str, &str)]) -> Child {
+        use std::io::BufRead;
+        let mut process = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([test, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = process.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut reader = std::io::BufReader::new(stdout);
+            let mut line = String::new();
+            loop {
+                line.clear();
+                match reader.read_line(&mut line) {
+                    Ok(_) if line.ends_with('\n') => {
+                        if tx.send(line.trim_end().to_owned()).is_err() {
+                            break;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        });
+        Child { process, lines, reader: Some(reader) }
+    }
+
+    /// Kills the child (if it still runs) and returns the lines not yet taken.
+    pub fn kill(mut self) -> Vec<String> {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        self.lines.try_iter().collect()
+    }
+}
