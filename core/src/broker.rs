@@ -342,19 +342,6 @@ impl Broker {
         self.shared.budget.used()
     }
 
-    /// The whole message of `entry`. Every entry in memory holds its message whole;
-    /// `None` is never returned today, but callers treat it as consumed meanwhile.
-    pub(crate) fn load_message(&self, entry: &Entry) -> Result<Option<Arc<Message>>> {
-        Ok(Some(entry.message.clone()))
-    }
-
-    /// Like [`Broker::load_message`], for an entry the caller holds.
-    pub(crate) fn message_of(&self, entry: &Entry) -> Result<Arc<Message>> {
-        self.load_message(entry)?.ok_or_else(|| {
-            Error::new(ErrorKind::Io, format!("message {} is missing from the journal", entry.key))
-        })
-    }
-
     /// An entry for a message the broker keeps whole, its body charged to the budget
     /// when a durable journal makes paging possible.
     fn resident_entry(&self, key: u64, message: Arc<Message>, origin: u64) -> Entry {
@@ -899,19 +886,9 @@ impl Broker {
     /// from and why.
     fn move_to(&self, queue: &Arc<MessageQueue>, entries: Vec<Entry>, target: &str, reason: &str, clear_expiry: bool) {
         let dest = Destination::queue(target);
-        // Paged entries: read the bodies back first. Without them the messages cannot
-        // be moved; they stay where they are.
-        let messages = match entries.iter().map(|e| self.message_of(e)).collect::<Result<Vec<_>>>() {
-            Ok(messages) => messages,
-            Err(e) => {
-                tracing::warn!(queue = %queue.key, target, cause = %e, "could not move messages");
-                queue.give_back(entries);
-                return;
-            }
-        };
         let mut sends = Vec::with_capacity(entries.len());
-        for message in &messages {
-            let mut copy = (**message).clone();
+        for entry in &entries {
+            let mut copy = (*entry.message).clone();
             let _ = copy.set_property(ORIGINAL_DESTINATION_PROPERTY, queue.destination.to_string());
             let _ = copy.set_property(MOVE_REASON_PROPERTY, reason);
             if clear_expiry {

@@ -74,6 +74,11 @@ impl Wait {
     /// receiveNoWait: look once, never sleep.
     pub const NO_WAIT: Wait = Wait::For(Duration::ZERO);
 
+    /// Whether this is receiveNoWait's: never sleep.
+    fn is_no_wait(&self) -> bool {
+        matches!(self, Wait::For(d) if d.is_zero())
+    }
+
     /// `None` waits forever.
     pub fn from_timeout(timeout: Option<Duration>) -> Wait {
         timeout.map_or(Wait::Forever, Wait::For)
@@ -143,10 +148,10 @@ struct SessionState {
 /// sleeps.
 const SPIN_LOOKS: u32 = 8;
 
-/// DUPS_OK_ACKNOWLEDGE journals acknowledgements in batches of this many messages, and
+/// DUPS_OK_ACKNOWLEDGE records acknowledgements in batches of this many messages, and
 /// whenever the session's consumer finds no message ready, and on recover and close. So
-/// after a crash at most this many messages per session, plus the batch being
-/// committed, come back as duplicates, which that mode allows.
+/// after a crash at most this many messages per session come back as duplicates, which
+/// that mode allows.
 pub const DUPS_OK_BATCH: usize = 100;
 
 /// A session that has this many acknowledgement commits under way waits for the oldest
@@ -242,15 +247,7 @@ impl SessionCore {
             self.next_entry(consumer, Wait::NO_WAIT)?
         };
         let Some(mut entry) = next else { return Ok(None) };
-        // A paged entry's body is read back from the journal; should that fail, the
-        // entry goes back to the queue undelivered.
-        let message = match self.broker().message_of(&entry) {
-            Ok(message) => message,
-            Err(e) => {
-                consumer.queue.give_back(vec![entry]);
-                return Err(e);
-            }
-        };
+        let message = entry.message.clone();
         entry.deliveries += 1;
         // Recorded as it leaves for the client, not when the client reports it consumed:
         // that report travels lazily, and a server killed meanwhile must still flag the
@@ -286,13 +283,12 @@ impl SessionCore {
             return Ok(());
         };
         match self.mode {
-            AckMode::Auto | AckMode::DupsOk if !hold => {
+            mode if mode.acknowledges_automatically() && !hold => {
                 // The client handed the message out without waiting for the server, so
-                // nothing waits here either: the acknowledgement leaves with the
-                // journal's next group commit. The journal applies units in order, so
-                // whatever this connection is answered later (a send, a commit, a close)
-                // is durable only once this acknowledgement is. Close and recover wait
-                // for the last one.
+                // nothing waits here either (see `Broker::acknowledge_started`). The
+                // journal applies units in order, so whatever this connection is
+                // answered later (a send, a commit, a close) is durable only once this
+                // acknowledgement is. Close and recover wait for the last one.
                 self.start_acks(vec![(f.queue, f.entry)]);
                 self.reap_acks()
             }
@@ -354,6 +350,7 @@ impl SessionCore {
         let link = &consumer.link;
         let pull = consumer.prefetch == 0;
         let refill_at = (consumer.prefetch / 4).max(1);
+        let may_sleep = !wait.is_no_wait();
         let mut filled = false;
         loop {
             if consumer.closed.load(Ordering::Acquire) {
@@ -402,7 +399,7 @@ impl SessionCore {
                 self.fill(consumer, now());
                 continue;
             }
-            if started && !matches!(wait, Wait::For(d) if d.is_zero()) {
+            if started && may_sleep {
                 // A producer on another thread usually delivers within a few
                 // microseconds: look a few times, giving the processor away between
                 // looks, before paying for sleeping and being woken.
@@ -472,16 +469,8 @@ impl SessionCore {
     /// Hands an entry to the application, acknowledging it at once in the automatic
     /// modes unless asked to hold it.
     fn deliver(&self, consumer: &ConsumerCore, mut entry: Entry, hold: bool) -> Result<Delivery> {
-        // A paged entry's body is read back from the journal; should that fail, the
-        // entry goes back to the queue undelivered.
-        let message = match self.broker().message_of(&entry) {
-            Ok(message) => message,
-            Err(e) => {
-                consumer.queue.give_back(vec![entry]);
-                return Err(e);
-            }
-        };
-        if matches!(self.mode, AckMode::Auto | AckMode::DupsOk) {
+        let message = entry.message.clone();
+        if self.mode.acknowledges_automatically() {
             // An earlier acknowledgement that failed to commit is reported before more
             // messages go out.
             if let Err(e) = self.reap_acks() {

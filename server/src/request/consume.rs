@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use herald_core::client::{Consumer, ConsumerOptions, Session, SubscriptionOptions};
 use herald_core::wire::{DeliverRef, FrameType, WireSubscription};
@@ -26,12 +25,7 @@ pub struct RemoteConsumer {
     /// Whether the last message pushed was PERSISTENT (so pushing records its delivery
     /// in the journal): the guess for the next push. True until the first push.
     journaled: bool,
-    /// When a failure to push was last logged, while pushing keeps failing.
-    failure_reported: Option<Instant>,
 }
-
-/// While pushing to a consumer keeps failing, the failure is logged again this often.
-const FAILURE_REPORT_EVERY: Duration = Duration::from_secs(10);
 
 impl RemoteConsumer {
     #[allow(clippy::too_many_arguments)]
@@ -67,7 +61,6 @@ impl RemoteConsumer {
             id,
             persistent_in_flight: HashSet::new(),
             journaled: true,
-            failure_reported: None,
         })
     }
 
@@ -84,7 +77,6 @@ impl RemoteConsumer {
         while self.credit > 0 {
             match self.consumer.take_for_remote() {
                 Ok(Some((tag, delivery))) => {
-                    self.failure_reported = None;
                     conn.queue(
                         FrameType::Deliver,
                         &DeliverRef {
@@ -106,14 +98,9 @@ impl RemoteConsumer {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    // The message stays in its queue, and the consumer is tried again
-                    // when something new arrives for it, not at once. Said loudly (a
-                    // body that cannot be read back from the journal holds the
-                    // consumer up), but not on every attempt.
-                    if self.failure_reported.is_none_or(|t| t.elapsed() >= FAILURE_REPORT_EVERY) {
-                        tracing::warn!(consumer = self.id, cause = %e, "cannot push a message to a consumer; it stays in its queue");
-                        self.failure_reported = Some(Instant::now());
-                    }
+                    // A session or consumer closing meanwhile. (A tail that cannot be
+                    // read back from the journal is logged by its queue.)
+                    tracing::debug!(consumer = self.id, cause = %e, "cannot push");
                     break;
                 }
             }
