@@ -9,8 +9,10 @@
 //! # Layout
 //! - [`handle`]: the handle registry (`long` → native object, with a type tag).
 //! - [`ops`]: one function per native method, over the core client API.
+//! - [`encoded`]: a topic message's delivery bytes, encoded once for all its subscribers.
 //! - [`error`]: `BindError` and the `ThrowJms` error policy.
 
+pub mod encoded;
 pub mod error;
 pub mod handle;
 pub mod ops;

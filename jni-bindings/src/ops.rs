@@ -255,7 +255,7 @@ pub fn consumer_receive<'local>(
         t => consumer.receive_timeout(Duration::from_millis(t as u64))?,
     };
     match delivery {
-        Some(d) => Ok(env.byte_array_from_slice(&d.encode())?),
+        Some(d) => crate::encoded::to_java(env, &d),
         None => Ok(JByteArray::default()),
     }
 }

@@ -256,6 +256,13 @@ impl Delivery {
         self.delivery_count > 1
     }
 
+    /// The message as its other holders share it (a topic's other subscriptions): what
+    /// a binding keys a cache of work derived from the message by. Nobody changes a
+    /// message in place while it is shared, and not at all while a `Weak` to it lives.
+    pub fn shared_message(&self) -> &Arc<Message> {
+        &self.message
+    }
+
     /// Encodes the message and this delivery's count as MessagePack: how a delivery
     /// crosses the wire and the language bindings, in one piece.
     pub fn encode(&self) -> Vec<u8> {
@@ -264,8 +271,11 @@ impl Delivery {
             message: &'a Message,
             delivery_count: u32,
         }
-        rmp_serde::to_vec(&Wire { message: &self.message, delivery_count: self.delivery_count })
-            .expect("a Delivery always serializes")
+        // Sized up front: growing the buffer as the body goes in would copy it again.
+        let mut buf = Vec::with_capacity(self.message.size_estimate() + 16);
+        rmp_serde::encode::write(&mut buf, &Wire { message: &self.message, delivery_count: self.delivery_count })
+            .expect("a Delivery always serializes");
+        buf
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Delivery> {
