@@ -754,8 +754,11 @@ impl Broker {
         let durable = self.journal().is_durable();
         let journaled = durable && message.delivery_mode == DeliveryMode::Persistent;
         let over_budget = durable && !self.shared.budget.fits(resident_bytes(&message));
-        if journaled || over_budget || !dest.is_queue() || dest.is_temporary() {
+        if journaled || over_budget || dest.is_temporary() {
             return self.apply(vec![(dest.clone(), message)], Vec::new(), origin);
+        }
+        if !dest.is_queue() {
+            return self.publish(dest, message, origin);
         }
         let looked_up;
         let queue = match route.map(|r| r.get_or_init(|| self.queue(dest.name()))) {
@@ -776,6 +779,35 @@ impl Broker {
         // client's, and expiry and delivery delay must not follow another machine's clock.
         let now = now_millis();
         self.place(queue, self.resident_entry(key, message, origin), now);
+        Ok(())
+    }
+
+    /// Publishes a message that needs no journal (as [`Self::send`] decides) to a topic:
+    /// when no subscription that wants it is durable, straight into the subscriptions'
+    /// stores, without the batch machinery of [`Self::apply`] (which a durable
+    /// subscription needs, for paging).
+    fn publish(&self, dest: &Destination, message: Arc<Message>, origin: u64) -> Result<()> {
+        let mut entry = Entry::new(0, message, origin);
+        let targets = self.targets(dest, &entry)?;
+        if targets.iter().any(|q| q.durable) {
+            return self.apply(vec![(dest.clone(), entry.message)], Vec::new(), origin);
+        }
+        if targets.is_empty() {
+            return Ok(());
+        }
+        entry.key = self.shared.next_key.fetch_add(1, Ordering::Relaxed);
+        if self.journal().is_durable() {
+            entry.charge = Some(self.shared.budget.charge(&entry.message));
+        }
+        let now = now_millis();
+        let mut entry = Some(entry);
+        let last = targets.len() - 1;
+        for (i, queue) in targets.iter().enumerate() {
+            let e = if i == last { entry.take() } else { entry.clone() };
+            if let Some(e) = e {
+                self.place(queue, e, now);
+            }
+        }
         Ok(())
     }
 

@@ -27,6 +27,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 use crate::destination::Destination;
 use crate::journal::{Op, StoreKey, TailRow};
@@ -86,10 +87,14 @@ pub(crate) struct ConsumerLink {
     pub id: u64,
     selector: Option<Selector>,
     pub inbox: Mutex<Inbox>,
-    pub cond: Condvar,
+    cond: Condvar,
     /// Threads blocked on `cond`; changed only under the inbox lock, so a thread that
     /// filled the inbox and then finds zero knows nobody needs a (costly) futex wake.
-    pub waiters: AtomicU32,
+    waiters: AtomicU32,
+    /// Set by the first wake after a receiver went to sleep: until the receiver sleeps
+    /// again, messages arriving meanwhile (it has not run yet) need no futex wake of
+    /// their own, as it takes them all before it sleeps.
+    wake_sent: AtomicBool,
     wakeup: Mutex<Option<Wakeup>>,
     has_wakeup: AtomicBool,
 }
@@ -113,6 +118,7 @@ impl ConsumerLink {
             inbox: Mutex::new(Inbox { credit, ..Inbox::default() }),
             cond: Condvar::new(),
             waiters: AtomicU32::new(0),
+            wake_sent: AtomicBool::new(false),
             wakeup: Mutex::new(None),
             has_wakeup: AtomicBool::new(false),
         }
@@ -145,9 +151,23 @@ impl ConsumerLink {
         self.wake();
     }
 
+    /// Blocks a receiver until [`Self::wake`] or `timeout` (`None`: no limit), with the
+    /// inbox lock released meanwhile; the caller has seen nothing to take in `inbox`.
+    pub fn sleep<'a>(&'a self, inbox: MutexGuard<'a, Inbox>, timeout: Option<Duration>) -> MutexGuard<'a, Inbox> {
+        self.waiters.fetch_add(1, Ordering::AcqRel);
+        // Under the inbox lock, before anything can arrive: the next wake signals.
+        self.wake_sent.store(false, Ordering::Release);
+        let inbox = match timeout {
+            None => self.cond.wait(inbox).unwrap_or_else(|p| p.into_inner()),
+            Some(t) => self.cond.wait_timeout(inbox, t).unwrap_or_else(|p| p.into_inner()).0,
+        };
+        self.waiters.fetch_sub(1, Ordering::AcqRel);
+        inbox
+    }
+
     /// Tells whoever waits on this consumer that its inbox has something.
     pub fn wake(&self) {
-        if self.waiters.load(Ordering::Acquire) > 0 {
+        if self.waiters.load(Ordering::Acquire) > 0 && !self.wake_sent.swap(true, Ordering::AcqRel) {
             self.cond.notify_all();
         }
         if self.has_wakeup.load(Ordering::Acquire) {

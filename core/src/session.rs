@@ -420,10 +420,7 @@ impl SessionCore {
             }
             let timed_out = match wait.deadline() {
                 None => {
-                    link.waiters.fetch_add(1, Ordering::AcqRel);
-                    let inbox = link.cond.wait(inbox).unwrap_or_else(|p| p.into_inner());
-                    link.waiters.fetch_sub(1, Ordering::AcqRel);
-                    drop(inbox);
+                    drop(link.sleep(inbox, None));
                     false
                 }
                 Some(deadline) => {
@@ -432,11 +429,7 @@ impl SessionCore {
                         drop(inbox);
                         true
                     } else {
-                        link.waiters.fetch_add(1, Ordering::AcqRel);
-                        let (inbox, _) =
-                            link.cond.wait_timeout(inbox, deadline - now).unwrap_or_else(|p| p.into_inner());
-                        link.waiters.fetch_sub(1, Ordering::AcqRel);
-                        drop(inbox);
+                        drop(link.sleep(inbox, Some(deadline - now)));
                         false
                     }
                 }

@@ -24,6 +24,14 @@ use jni::EnvUnowned;
 use error::{BindError, ThrowJms};
 use handle::Handle;
 
+/// The library's own allocations (messages, queue entries, encodings; never memory Java
+/// or the JVM frees) come from mimalloc. A message is allocated on the sending thread and
+/// freed on a receiving one, all the time: glibc's allocator serializes that on arena
+/// locks, which the JVM's many threads contend for; mimalloc frees across threads without
+/// them (as `herald serve` does).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_io_herald_jms_Native_connectionOpen<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, url: JString<'l>, user: JString<'l>, password: JString<'l>, client_id: JString<'l>) -> jlong {
     env.with_env(|env| -> Result<jlong, BindError> { ops::connection_open(env, url, user, password, client_id) }).resolve::<ThrowJms>()
