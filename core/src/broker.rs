@@ -828,6 +828,12 @@ impl Broker {
         (!ops.is_empty()).then(|| self.journal().write_acknowledged(ops))
     }
 
+    /// Acknowledges in an automatic mode an entry the journal does not hold: what
+    /// [`Self::acknowledge_started`] does for it, without a batch.
+    pub(crate) fn acknowledged_unjournaled(&self, queue: &MessageQueue) {
+        queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The queues a message sent to `dest` lands in.
     fn targets(&self, dest: &Destination, entry: &Entry) -> Result<Vec<Arc<MessageQueue>>> {
         self.check_temporary(dest, None)?;

@@ -474,6 +474,8 @@ impl SessionCore {
         entry.deliveries += 1;
         let delivery = Delivery::new(message, entry.deliveries);
         match self.mode {
+            // Nothing to journal: acknowledging is counting it.
+            AckMode::Auto if !hold && !entry.is_journaled() => self.broker().acknowledged_unjournaled(&consumer.queue),
             AckMode::Auto if !hold => self.start_acks(vec![(consumer.queue.clone(), entry)]),
             AckMode::DupsOk if !hold => self.add_lazy_acks(vec![(consumer.queue.clone(), entry)])?,
             _ => {

@@ -7,6 +7,7 @@
 //! `receive` does not block other calls), and `release` removes it: one owner each.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
 
@@ -84,11 +85,39 @@ impl Object {
     }
 }
 
+/// Handles are numbered in sequence: their own bits, spread by one multiplication, make a
+/// good hash without SipHash's cost on every call.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_i64(&mut self, key: i64) {
+        self.0 = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Shard = RwLock<HashMap<jlong, Object, BuildHasherDefault<KeyHasher>>>;
+
+/// Shards of the registry, by handle number: consecutive handles (a producer's and its
+/// consumers') land in different shards.
+const SHARDS: usize = 16;
+
 /// Read-locked by every call (a producer's and a consumer's threads look up their handles
-/// at the same time without waiting for each other), write-locked to add or remove.
-fn registry() -> &'static RwLock<HashMap<jlong, Object>> {
-    static REGISTRY: OnceLock<RwLock<HashMap<jlong, Object>>> = OnceLock::new();
-    REGISTRY.get_or_init(RwLock::default)
+/// at the same time without waiting for each other), write-locked to add or remove. In
+/// shards, so that threads calling through different handles do not even share the lock's
+/// cache line.
+fn shard(key: jlong) -> &'static Shard {
+    static REGISTRY: OnceLock<[Shard; SHARDS]> = OnceLock::new();
+    let shards = REGISTRY.get_or_init(|| std::array::from_fn(|_| RwLock::default()));
+    &shards[((key >> TAG_BITS) as u64 % SHARDS as u64) as usize]
 }
 
 static NEXT: AtomicI64 = AtomicI64::new(1);
@@ -96,7 +125,7 @@ static NEXT: AtomicI64 = AtomicI64::new(1);
 /// Registers `object`; the returned handle is its one owner.
 pub fn insert(object: Object) -> Handle {
     let key = (NEXT.fetch_add(1, Ordering::Relaxed) << TAG_BITS) | object.tag() as i64;
-    registry().write().unwrap_or_else(|p| p.into_inner()).insert(key, object);
+    shard(key).write().unwrap_or_else(|p| p.into_inner()).insert(key, object);
     Handle(key)
 }
 
@@ -104,7 +133,7 @@ fn get(handle: Handle, tag: Tag) -> BindResult<Object> {
     if handle.0 & ((1 << TAG_BITS) - 1) != tag as i64 {
         return Err(BindError::illegal_state(format!("handle {:#x} is not a {tag:?} handle", handle.0)));
     }
-    registry()
+    shard(handle.0)
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .get(&handle.0)
@@ -114,12 +143,12 @@ fn get(handle: Handle, tag: Tag) -> BindResult<Object> {
 
 /// Removes the object from the registry; the caller closes it.
 pub fn remove(handle: Handle) -> Option<Object> {
-    registry().write().unwrap_or_else(|p| p.into_inner()).remove(&handle.0)
+    shard(handle.0).write().unwrap_or_else(|p| p.into_inner()).remove(&handle.0)
 }
 
 /// How many objects are registered (for leak tests).
 pub fn live_count() -> usize {
-    registry().read().unwrap_or_else(|p| p.into_inner()).len()
+    (0..SHARDS as jlong).map(|i| shard(i << TAG_BITS).read().unwrap_or_else(|p| p.into_inner()).len()).sum()
 }
 
 pub fn connection(h: Handle) -> BindResult<Arc<Connection>> {

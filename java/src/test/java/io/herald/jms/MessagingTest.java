@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import javax.jms.BytesMessage;
 import javax.jms.Connection;
 import javax.jms.DeliveryMode;
 import javax.jms.InvalidSelectorException;
@@ -96,6 +97,44 @@ public class MessagingTest extends JmsTestBase {
         s.createProducer(t).send(s.createTextMessage("flash"));
         assertEquals("flash", text(a.receive(2000)));
         assertEquals("flash", text(b.receive(2000)));
+    }
+
+    @Test
+    public void subscribersGetIndependentCopiesInOrder() throws Exception {
+        Connection c = connection();
+        Session ps = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        Topic t = ps.createTopic("fan-out");
+        Session[] sessions = new Session[4];
+        MessageConsumer[] subscribers = new MessageConsumer[4];
+        for (int i = 0; i < 4; i++) {
+            sessions[i] = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            subscribers[i] = sessions[i].createConsumer(t);
+        }
+        MessageProducer p = ps.createProducer(t);
+        for (int n = 0; n < 50; n++) {
+            BytesMessage m = ps.createBytesMessage();
+            m.writeBytes(new byte[] {(byte) n, 1, 2, 3});
+            m.setIntProperty("n", n);
+            p.send(m);
+        }
+        for (int n = 0; n < 50; n++) {
+            for (int i = 0; i < 4; i++) {
+                BytesMessage got = (BytesMessage) subscribers[i].receive(2000);
+                assertNotNull("subscriber " + i + " message " + n, got);
+                assertEquals(n, got.getIntProperty("n"));
+                assertEquals(4, got.getBodyLength());
+                byte[] body = new byte[4];
+                assertEquals(4, got.readBytes(body));
+                assertEquals(n, body[0]);
+                // What one subscriber does to its message reaches no other subscriber's.
+                got.clearBody();
+                got.clearProperties();
+                got.writeBytes(new byte[] {9, 9});
+                got.setIntProperty("n", -1);
+                got.setJMSCorrelationID("changed by " + i);
+            }
+        }
+        for (MessageConsumer s : subscribers) assertNull(s.receive(100));
     }
 
     @Test
