@@ -32,8 +32,12 @@ const MAX_CACHED: usize = 64 * 1024;
 
 struct Cached {
     message: Weak<Message>,
-    bytes: Arc<[i8]>,
+    bytes: Encoded,
 }
+
+/// A delivery's bytes, as Java's byte arrays take them. A `Vec` behind the `Arc` (not an
+/// `Arc<[i8]>`) so that caching the encoder's buffer does not copy it.
+pub type Encoded = Arc<Vec<i8>>;
 
 /// The cache the native methods use.
 static SHARED: Cache = Cache::new();
@@ -60,10 +64,10 @@ impl Cache {
 
     /// The bytes Java receives for `delivery` ([`Delivery::encode`]), shared with the
     /// other receivers of the same message when it is a first delivery.
-    pub fn encoded(&self, delivery: &Delivery) -> Arc<[i8]> {
+    pub fn encoded(&self, delivery: &Delivery) -> Encoded {
         if delivery.delivery_count() != 1 {
             // A redelivery's bytes carry its own count: nobody else receives them.
-            return to_signed(delivery.encode()).into();
+            return Arc::new(to_signed(delivery.encode()));
         }
         let message = delivery.shared_message();
         let slot = &self.slots[slot_of(Arc::as_ptr(message))];
@@ -72,7 +76,7 @@ impl Cache {
                 return hit.bytes.clone();
             }
         }
-        let bytes: Arc<[i8]> = to_signed(delivery.encode()).into();
+        let bytes = Arc::new(to_signed(delivery.encode()));
         if Arc::strong_count(message) > 1 && bytes.len() <= MAX_CACHED {
             let cached = Cached { message: Arc::downgrade(message), bytes: bytes.clone() };
             // The evicted entry drops outside the lock.
@@ -133,7 +137,7 @@ mod tests {
             producer.send(Message::text(format!("price {n}"))).unwrap();
         }
         for n in 0..200 {
-            let mut first: Option<Arc<[i8]>> = None;
+            let mut first: Option<Encoded> = None;
             for (i, s) in subscribers.iter().enumerate() {
                 let d = s.receive_timeout(Duration::from_secs(5)).unwrap().expect("a message");
                 assert_eq!(d.text_body(), Some(format!("price {n}").as_str()));

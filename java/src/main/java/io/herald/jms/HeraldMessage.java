@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 
 import javax.jms.DeliveryMode;
 import javax.jms.Destination;
@@ -18,7 +19,16 @@ import javax.jms.MessageNotWriteableException;
  * body. It crosses to the native side as one MessagePack byte array ({@link MessageCodec}).
  */
 public class HeraldMessage implements javax.jms.Message {
+    /** JMSMessageID as text, when {@code idBits} is not set. */
     String messageId;
+    /**
+     * JMSMessageID as the native side gives it, the two halves of a UUID, turned into its
+     * "ID:..." text only when asked for: most applications never read it, and building it
+     * for every message sent and received costs more than the rest of the header.
+     */
+    long idHigh;
+    long idLow;
+    boolean idBits;
     long timestamp;
     String correlationId;
     Destination replyTo;
@@ -39,8 +49,25 @@ public class HeraldMessage implements javax.jms.Message {
 
     // ---- headers ----
 
-    @Override public String getJMSMessageID() { return messageId; }
-    @Override public void setJMSMessageID(String id) { messageId = id; }
+    @Override public String getJMSMessageID() {
+        if (idBits) {
+            messageId = "ID:" + new UUID(idHigh, idLow);
+            idBits = false;
+        }
+        return messageId;
+    }
+    @Override public void setJMSMessageID(String id) {
+        messageId = id;
+        idBits = false;
+    }
+
+    /** Sets JMSMessageID to the UUID a send assigned or a delivery carried. */
+    void setMessageId(long high, long low) {
+        idHigh = high;
+        idLow = low;
+        idBits = true;
+        messageId = null;
+    }
     @Override public long getJMSTimestamp() { return timestamp; }
     @Override public void setJMSTimestamp(long t) { timestamp = t; }
     @Override public byte[] getJMSCorrelationIDAsBytes() {
@@ -195,6 +222,6 @@ public class HeraldMessage implements javax.jms.Message {
     }
 
     @Override public String toString() {
-        return getClass().getSimpleName() + "[id=" + messageId + ", destination=" + destination + "]";
+        return getClass().getSimpleName() + "[id=" + getJMSMessageID() + ", destination=" + destination + "]";
     }
 }

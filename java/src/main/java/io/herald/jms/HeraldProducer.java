@@ -1,7 +1,6 @@
 package io.herald.jms;
 
 import java.util.Enumeration;
-import java.util.UUID;
 
 import javax.jms.CompletionListener;
 import javax.jms.DeliveryMode;
@@ -150,8 +149,11 @@ public class HeraldProducer implements javax.jms.MessageProducer, javax.jms.Queu
         long[] sent = new long[6];
         resource.run((p, h) -> p.send(h, target == null ? null : target.uri(), encoded.buffer(), encoded.length(),
                 mode, prio, ttl, deliveryDelay, disableMessageId, disableTimestamp, sent));
-        String id = sent[3] != 0 ? "ID:" + new UUID(sent[4], sent[5]) : null;
-        m.messageId = id;
+        if (sent[3] != 0) {
+            m.setMessageId(sent[4], sent[5]);
+        } else {
+            m.setJMSMessageID(null);
+        }
         m.timestamp = sent[0];
         m.expiration = sent[1];
         m.deliveryTime = sent[2];
@@ -164,7 +166,7 @@ public class HeraldProducer implements javax.jms.MessageProducer, javax.jms.Queu
             message.setJMSPriority(prio);
             message.setJMSExpiration(sent[1]);
             message.setJMSTimestamp(sent[0]);
-            message.setJMSMessageID(id);
+            message.setJMSMessageID(m.getJMSMessageID());
             message.setJMSDeliveryTime(sent[2]);
         }
         return m;

@@ -25,7 +25,9 @@ final class MessageCodec {
     static MsgPack.Writer encodeToWriter(HeraldMessage m) throws JMSException {
         MsgPack.Writer w = new MsgPack.Writer(256 + bodySizeHint(m));
         w.arrayHeader(12);
-        if (m.messageId != null && m.messageId.startsWith("ID:")) {
+        if (m.idBits) {
+            w.bin(ByteBuffer.allocate(16).putLong(m.idHigh).putLong(m.idLow).array());
+        } else if (m.messageId != null && m.messageId.startsWith("ID:")) {
             UUID id;
             try {
                 id = UUID.fromString(m.messageId.substring(3));
@@ -176,10 +178,14 @@ final class MessageCodec {
 
     private static HeraldMessage decodeMessage(MsgPack.Reader r) {
         if (r.arrayHeader() != 12) throw new IllegalArgumentException("a message is a 12-element array");
-        String id = null;
+        boolean hasId = false;
+        long idHigh = 0;
+        long idLow = 0;
         if (!r.tryNil()) {
             ByteBuffer b = ByteBuffer.wrap(r.bytes());
-            id = "ID:" + new UUID(b.getLong(), b.getLong());
+            idHigh = b.getLong();
+            idLow = b.getLong();
+            hasId = true;
         }
         long timestamp = r.integer();
         String correlationId = r.stringOrNil();
@@ -198,7 +204,7 @@ final class MessageCodec {
             props.put(name, readValue(r));
         }
         HeraldMessage m = readBody(r);
-        m.messageId = id;
+        if (hasId) m.setMessageId(idHigh, idLow);
         m.timestamp = timestamp;
         m.correlationId = correlationId;
         m.replyTo = replyTo;

@@ -454,7 +454,7 @@ final class MockProvider implements Provider {
         System.arraycopy(message, 0, wrapped, 1, length);
         wrapped[length + 1] = 1;
         HeraldMessage m = MessageCodec.decodeDelivery(wrapped, null);
-        m.messageId = disableMessageId ? null : "ID:" + id;
+        m.setJMSMessageID(disableMessageId ? null : "ID:" + id);
         m.timestamp = sent[0];
         m.expiration = sent[1];
         m.deliveryTime = sent[2];
