@@ -234,11 +234,12 @@ const CHUNK: usize = 32;
 /// costs one write), then pushes what the consumers may take. Returns true when the
 /// client asked to close.
 ///
-/// With a durable journal, broker calls that may wait for it (a PERSISTENT send, the
-/// acknowledgement of a PERSISTENT message, recording its delivery, transactions, ...)
-/// run in one blocking section per phase, off the async threads; a turn that cannot
-/// touch the journal (NON_PERSISTENT traffic) stays on them, since leaving costs a
-/// thread hand-off that would dominate its cost.
+/// With a durable journal, broker calls that may wait for a commit (a PERSISTENT send,
+/// CLIENT_ACKNOWLEDGE acknowledgements, transactions, ...) run in one blocking section
+/// per chunk, off the async threads. The rest stays on them, since leaving costs a
+/// thread hand-off that would dominate its cost: NON_PERSISTENT traffic, and the
+/// delivery records and automatic acknowledgements of PERSISTENT messages, which are
+/// appends to the delivery log.
 fn turn<S: AsyncRead + AsyncWrite + Unpin + Send>(
     first: Option<Frame>,
     conn: &mut Connection<S>,
@@ -279,21 +280,14 @@ fn turn<S: AsyncRead + AsyncWrite + Unpin + Send>(
         }
     }
     // Push to the consumers that have something, within their credit.
-    let dirty = signal.take();
-    let may_block = durable && dirty.iter().any(|id| handler.consumers.get(id).is_some_and(|c| c.may_block()));
-    let again = blocking(may_block, || {
-        let mut again = Vec::new();
-        for id in dirty {
-            if let Some(c) = handler.consumers.get_mut(&id) {
-                if c.push(conn) {
-                    again.push(id);
-                }
+    // On the async thread: recording a PERSISTENT message's delivery is an append to
+    // the delivery log, which waits for no commit.
+    for id in signal.take() {
+        if let Some(c) = handler.consumers.get_mut(&id) {
+            if c.push(conn) {
+                signal.mark(id);
             }
         }
-        again
-    });
-    for id in again {
-        signal.mark(id);
     }
     Ok(closing)
 }

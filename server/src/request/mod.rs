@@ -170,7 +170,6 @@ impl Handler {
                     c.credit = c.credit.saturating_add(1).min(c.prefetch);
                     self.signal.mark(consumer);
                 }
-                c.persistent_in_flight.remove(&tag);
                 c.consumer.consumed(tag, hold)?;
             }
             Request::Send { session, destination, message } => {
@@ -278,9 +277,10 @@ impl Handler {
             Frame::Heartbeat => false,
             Frame::Request(RequestFrame { request, .. }) => match request {
                 Request::Send { message, .. } => message.delivery_mode == DeliveryMode::Persistent,
-                Request::Consumed { consumer, tag, .. } => {
-                    self.consumers.get(consumer).is_some_and(|c| c.persistent_in_flight.contains(tag))
-                }
+                // An acknowledgement in the automatic modes is appended to the delivery
+                // log and committed without anyone waiting (`Journal::write_acknowledged`);
+                // in the other modes the message is only held.
+                Request::Consumed { .. } => false,
                 Request::Pull { .. } | Request::Start | Request::Stop | Request::CloseBrowser { .. } => false,
                 _ => true,
             },
@@ -293,8 +293,6 @@ impl Handler {
     fn refill(&mut self, session: u64) {
         for (id, c) in self.consumers.iter_mut().filter(|(_, c)| c.session == session) {
             c.credit = c.prefetch;
-            // What was in flight went back: its tags are void.
-            c.persistent_in_flight.clear();
             self.signal.mark(*id);
         }
     }

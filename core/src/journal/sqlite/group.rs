@@ -16,6 +16,7 @@
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use super::{Request, Writer, MAX_BATCH, VACUUM_EVERY};
@@ -34,7 +35,7 @@ pub(super) type Outcome = OnceLock<Result<(), Error>>;
 /// The queue and the one connection: the writer is used only by the leader.
 pub(super) struct Group {
     queue: Mutex<Queue>,
-    /// Signalled when a batch ends: waiters look at their outcome, one may lead.
+    /// Signalled when a batch ends, for [`Group::with_writer`].
     finished: Condvar,
     /// Signalled when a unit arrives while a leader gathers.
     arrived: Condvar,
@@ -68,6 +69,17 @@ struct Queue {
     window: Duration,
     /// A leader is waiting for units to arrive.
     gathering: bool,
+    /// Threads waiting for their unit, each parked until it is done or it should lead.
+    /// Waking only those (not every waiter at each batch's end) spares the others a
+    /// wake-up, and the queue's lock its contention.
+    waiters: Vec<Waiter>,
+    /// Threads in [`Group::with_writer`] waiting for a batch to end.
+    exclusive: usize,
+}
+
+struct Waiter {
+    outcome: Arc<Outcome>,
+    thread: Thread,
 }
 
 impl Queue {
@@ -122,13 +134,17 @@ impl Group {
     }
 
     /// Blocks until the unit's outcome is known, leading batches while nobody else does.
-    pub(super) fn wait(&self, outcome: &Outcome) -> Result<(), Error> {
+    pub(super) fn wait(&self, outcome: &Arc<Outcome>) -> Result<(), Error> {
         if let Some(result) = outcome.get() {
             return result.clone();
         }
         let mut q = lock(&self.queue);
+        let mut registered = false;
         loop {
             if let Some(result) = outcome.get() {
+                if registered {
+                    q.waiters.retain(|w| !Arc::ptr_eq(&w.outcome, outcome));
+                }
                 return result.clone();
             }
             if !q.committing && q.has_work() {
@@ -139,7 +155,15 @@ impl Group {
                 // Closing fails the units it does not commit; this one was lost.
                 return Err(Error::Closed);
             }
-            q = self.finished.wait(q).unwrap_or_else(|p| p.into_inner());
+            if !registered {
+                q.waiters.push(Waiter { outcome: outcome.clone(), thread: std::thread::current() });
+                registered = true;
+            }
+            drop(q);
+            // Unparked by the leader whose batch carried the unit, or to lead the next
+            // one; a wake-up for nothing just looks again.
+            std::thread::park();
+            q = lock(&self.queue);
         }
     }
 
@@ -181,8 +205,29 @@ impl Group {
             q.expected = strict;
             q.window = (took / 2).min(MAX_GATHER);
         }
-        self.finished.notify_all();
+        self.wake(&mut q);
         q
+    }
+
+    /// At the end of a batch: wakes the waiters whose units are done, and one more to
+    /// lead the next batch if there is work; nobody is committing now.
+    fn wake(&self, q: &mut Queue) {
+        let mut successor = q.has_work() || q.closed;
+        q.waiters.retain(|w| {
+            if w.outcome.get().is_some() {
+                w.thread.unpark();
+                false
+            } else {
+                if successor {
+                    w.thread.unpark();
+                    successor = false;
+                }
+                true
+            }
+        });
+        if q.exclusive > 0 {
+            self.finished.notify_all();
+        }
     }
 
     /// When the last batch carried more waiting units than are queued now, waits a
@@ -212,7 +257,9 @@ impl Group {
         let mut q = lock(&self.queue);
         loop {
             if q.committing {
+                q.exclusive += 1;
                 q = self.finished.wait(q).unwrap_or_else(|p| p.into_inner());
+                q.exclusive -= 1;
             } else if !q.requests.is_empty() {
                 q = self.lead(q);
             } else {
@@ -224,7 +271,7 @@ impl Group {
         let result = lock(&self.writer).as_mut().map(f);
         let mut q = lock(&self.queue);
         q.committing = false;
-        self.finished.notify_all();
+        self.wake(&mut q);
         result
     }
 
@@ -278,6 +325,10 @@ impl Group {
             let mut q = lock(&self.queue);
             q.closed = true;
             self.tick.notify_all();
+            // Waiters whose units were lost look again and see it closed.
+            for w in &q.waiters {
+                w.thread.unpark();
+            }
         }
         self.with_writer(|w| w.close());
         let writer = lock(&self.writer).take();
