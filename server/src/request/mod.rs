@@ -10,9 +10,9 @@ mod consume;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use herald_core::client::{AckMode, Browser, ConnectOptions, Connection, Session};
+use herald_core::client::{AckMode, Browser, ConnectOptions, Connection, PendingSend, Session};
 use herald_core::wire::{Frame, Reply, Request, RequestFrame, StatLine};
-use herald_core::{Broker, DeliveryMode, Destination, Error, ErrorKind, Result};
+use herald_core::{Broker, DeliveryMode, Destination, Error, ErrorKind, Message, Result};
 use tokio::sync::Notify;
 
 use crate::auth::{Access, Permission};
@@ -266,6 +266,13 @@ impl Handler {
             }
         }
         Ok(Reply::Done)
+    }
+
+    /// A send whose journal write is started and not waited for: the caller awaits it
+    /// (see `listener::turn`), then answers it.
+    pub fn send_started(&mut self, session: u64, destination: Destination, message: Message) -> Result<PendingSend> {
+        self.access.check(Permission::Send, Some(&destination))?;
+        self.session(session)?.send_started(destination, message)
     }
 
     /// Whether carrying out `frame` may wait for a durable journal (see

@@ -16,6 +16,7 @@
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll, Waker};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -79,7 +80,25 @@ struct Queue {
 
 struct Waiter {
     outcome: Arc<Outcome>,
-    thread: Thread,
+    wake: Wake,
+}
+
+/// How a waiter is woken.
+enum Wake {
+    /// A blocked thread ([`Group::wait`]): it may lead a batch itself.
+    Thread(Thread),
+    /// A task polling ([`Group::poll_wait`]): it cannot lead, so the journal's thread
+    /// leads for it.
+    Task(Waker),
+}
+
+impl Wake {
+    fn wake(&self) {
+        match self {
+            Wake::Thread(thread) => thread.unpark(),
+            Wake::Task(waker) => waker.wake_by_ref(),
+        }
+    }
 }
 
 impl Queue {
@@ -156,7 +175,7 @@ impl Group {
                 return Err(Error::Closed);
             }
             if !registered {
-                q.waiters.push(Waiter { outcome: outcome.clone(), thread: std::thread::current() });
+                q.waiters.push(Waiter { outcome: outcome.clone(), wake: Wake::Thread(std::thread::current()) });
                 registered = true;
             }
             drop(q);
@@ -165,6 +184,36 @@ impl Group {
             std::thread::park();
             q = lock(&self.queue);
         }
+    }
+
+    /// The unit's outcome if it is known; else the task is woken when it is. A task
+    /// cannot lead, so the journal's thread commits for it without waiting a tick.
+    pub(super) fn poll_wait(&self, outcome: &Arc<Outcome>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if let Some(result) = outcome.get() {
+            return Poll::Ready(result.clone());
+        }
+        let mut q = lock(&self.queue);
+        let at = q.waiters.iter().position(|w| Arc::ptr_eq(&w.outcome, outcome));
+        if let Some(result) = outcome.get() {
+            if let Some(at) = at {
+                q.waiters.swap_remove(at);
+            }
+            return Poll::Ready(result.clone());
+        }
+        if q.closed && !q.committing && !q.has_work() {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        match at {
+            Some(at) => match &mut q.waiters[at].wake {
+                Wake::Task(waker) => waker.clone_from(cx.waker()),
+                wake => *wake = Wake::Task(cx.waker().clone()),
+            },
+            None => q.waiters.push(Waiter { outcome: outcome.clone(), wake: Wake::Task(cx.waker().clone()) }),
+        }
+        if !q.committing {
+            self.tick.notify_one();
+        }
+        Poll::Pending
     }
 
     /// Commits one batch of what is queued, as the leader. Called with nobody
@@ -213,21 +262,39 @@ impl Group {
     /// lead the next batch if there is work; nobody is committing now.
     fn wake(&self, q: &mut Queue) {
         let mut successor = q.has_work() || q.closed;
+        let mut tasks = false;
         q.waiters.retain(|w| {
             if w.outcome.get().is_some() {
-                w.thread.unpark();
-                false
-            } else {
-                if successor {
-                    w.thread.unpark();
+                w.wake.wake();
+                return false;
+            }
+            match &w.wake {
+                Wake::Thread(thread) if successor => {
+                    thread.unpark();
                     successor = false;
                 }
-                true
+                Wake::Thread(_) => {}
+                Wake::Task(_) => tasks = true,
             }
+            true
         });
+        if successor && tasks {
+            self.tick.notify_one();
+        }
+        if q.closed {
+            // Units lost with a closed journal: their tasks look again and see it.
+            for w in &q.waiters {
+                w.wake.wake();
+            }
+        }
         if q.exclusive > 0 {
             self.finished.notify_all();
         }
+    }
+
+    /// Whether a task waits for a unit: the journal's thread then leads at once.
+    fn tasks_waiting(q: &Queue) -> bool {
+        q.waiters.iter().any(|w| matches!(w.wake, Wake::Task(_)))
     }
 
     /// When the last batch carried more waiting units than are queued now, waits a
@@ -289,7 +356,8 @@ impl Group {
             let now = Instant::now();
             let overdue = q.taken < seen && !q.requests.is_empty();
             let expiring = q.deadline.is_some_and(|d| d <= now);
-            if !q.committing && (overdue || expiring || q.retry) {
+            let urgent = !q.requests.is_empty() && Self::tasks_waiting(&q);
+            if !q.committing && (overdue || expiring || urgent || q.retry) {
                 q = self.lead(q);
                 seen = q.queued;
                 continue;
@@ -327,7 +395,7 @@ impl Group {
             self.tick.notify_all();
             // Waiters whose units were lost look again and see it closed.
             for w in &q.waiters {
-                w.thread.unpark();
+                w.wake.wake();
             }
         }
         self.with_writer(|w| w.close());
@@ -361,5 +429,9 @@ impl Ticket {
 
     pub(crate) fn wait(&self) -> Result<(), Error> {
         self.group.wait(&self.outcome)
+    }
+
+    pub(crate) fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.group.poll_wait(&self.outcome, cx)
     }
 }
