@@ -10,9 +10,9 @@ mod consume;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use herald_core::client::{AckMode, Browser, ConnectOptions, Connection, Session};
+use herald_core::client::{AckMode, Browser, ConnectOptions, Connection, PendingSend, Session};
 use herald_core::wire::{Frame, Reply, Request, RequestFrame, StatLine};
-use herald_core::{Broker, DeliveryMode, Destination, Error, ErrorKind, Result};
+use herald_core::{Broker, DeliveryMode, Destination, Error, ErrorKind, Message, Result};
 use tokio::sync::Notify;
 
 use crate::auth::{Access, Permission};
@@ -170,7 +170,6 @@ impl Handler {
                     c.credit = c.credit.saturating_add(1).min(c.prefetch);
                     self.signal.mark(consumer);
                 }
-                c.persistent_in_flight.remove(&tag);
                 c.consumer.consumed(tag, hold)?;
             }
             Request::Send { session, destination, message } => {
@@ -269,6 +268,13 @@ impl Handler {
         Ok(Reply::Done)
     }
 
+    /// A send whose journal write is started and not waited for: the caller awaits it
+    /// (see `listener::turn`), then answers it.
+    pub fn send_started(&mut self, session: u64, destination: Destination, message: Message) -> Result<PendingSend> {
+        self.access.check(Permission::Send, Some(&destination))?;
+        self.session(session)?.send_started(destination, message)
+    }
+
     /// Whether carrying out `frame` may wait for a durable journal (see
     /// `listener::turn`): what concerns PERSISTENT messages, and everything but the
     /// frequent calls that cannot. (NON_PERSISTENT messages reach the journal only when
@@ -278,9 +284,10 @@ impl Handler {
             Frame::Heartbeat => false,
             Frame::Request(RequestFrame { request, .. }) => match request {
                 Request::Send { message, .. } => message.delivery_mode == DeliveryMode::Persistent,
-                Request::Consumed { consumer, tag, .. } => {
-                    self.consumers.get(consumer).is_some_and(|c| c.persistent_in_flight.contains(tag))
-                }
+                // An acknowledgement in the automatic modes is appended to the delivery
+                // log and committed without anyone waiting (`Journal::write_acknowledged`);
+                // in the other modes the message is only held.
+                Request::Consumed { .. } => false,
                 Request::Pull { .. } | Request::Start | Request::Stop | Request::CloseBrowser { .. } => false,
                 _ => true,
             },
@@ -293,8 +300,6 @@ impl Handler {
     fn refill(&mut self, session: u64) {
         for (id, c) in self.consumers.iter_mut().filter(|(_, c)| c.session == session) {
             c.credit = c.prefetch;
-            // What was in flight went back: its tags are void.
-            c.persistent_in_flight.clear();
             self.signal.mark(*id);
         }
     }

@@ -1389,6 +1389,49 @@ mod tests {
     }
 
     #[test]
+    fn an_acknowledgement_nobody_waits_for_is_committed_without_another_write() {
+        let dir = scratch("relaxed");
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        journal.write(send_ops(1)).unwrap();
+        let commits = journal.stats().commits;
+        let mut commit = journal.write_acknowledged(vec![Op::Remove { store: "queue:q".into(), key: 1 }]);
+        // Only polled, never waited for: the journal's thread commits it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let outcome = loop {
+            match commit.poll() {
+                Ok(outcome) => break outcome,
+                Err(pending) if Instant::now() < deadline => {
+                    commit = pending;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(_) => panic!("the acknowledgement was never committed"),
+            }
+        };
+        outcome.unwrap();
+        assert_eq!(journal.stats().commits, commits + 1);
+        assert!(journal.recover().unwrap().entries.is_empty());
+        journal.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn units_queued_before_close_are_committed_and_later_ones_refused() {
+        let dir = scratch("close");
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        // Started, not waited for: closing commits them.
+        let started: Vec<Commit> = (1..=5).map(|key| journal.write_started(send_ops(key))).collect();
+        journal.close();
+        for commit in started {
+            commit.wait().unwrap();
+        }
+        assert!(matches!(journal.write_started(send_ops(6)).wait(), Err(Error::Closed)));
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        assert_eq!(journal.recover().unwrap().messages.len(), 5);
+        journal.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn an_acknowledgement_only_in_the_delivery_log_is_applied_at_start() {
         let dir = scratch("acklog");
         let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
