@@ -288,7 +288,7 @@ struct Shared {
     /// Consumers with a wake-up hook: while there are any, the reader thread reads
     /// everything at once, as the hooks expect.
     listeners: AtomicUsize,
-    /// Whether callers may read the socket themselves: plain TCP on Linux, where the
+    /// Whether callers may read the socket themselves: plain TCP on Unix, where the
     /// socket's readiness says whether a read would block. Otherwise the reader thread
     /// reads everything.
     shared_reading: bool,
@@ -677,11 +677,7 @@ impl Transport {
 /// Frames out of the server's byte stream, read in large chunks so that one read
 /// system call usually brings several frames.
 struct FrameReader {
-    source: Box<dyn Read + Send>,
-    /// The socket `source` reads, when its readiness tells whether a read would block
-    /// (plain TCP: nothing is buffered between the socket and `buf`).
-    #[cfg(target_os = "linux")]
-    fd: Option<std::os::fd::RawFd>,
+    source: Source,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -690,41 +686,45 @@ struct FrameReader {
     silence: Option<Duration>,
 }
 
+/// What a [`FrameReader`] reads.
+enum Source {
+    /// A plain socket: its readiness tells whether a read would block, since nothing is
+    /// buffered between it and the reader's `buf`.
+    Plain(TcpStream),
+    /// Anything else (TLS): only a blocking read.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Other(Box<dyn Read + Send>),
+}
+
+impl Source {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Source::Plain(stream) => stream.read(buf),
+            Source::Other(source) => source.read(buf),
+        }
+    }
+}
+
 const READ_CHUNK: usize = 64 * 1024;
 
 impl FrameReader {
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     fn new(source: Box<dyn Read + Send>) -> FrameReader {
-        FrameReader {
-            source,
-            #[cfg(target_os = "linux")]
-            fd: None,
-            buf: vec![0; READ_CHUNK],
-            start: 0,
-            end: 0,
-            last_data: Instant::now(),
-            silence: None,
-        }
+        FrameReader::with_source(Source::Other(source))
+    }
+
+    fn with_source(source: Source) -> FrameReader {
+        FrameReader { source, buf: vec![0; READ_CHUNK], start: 0, end: 0, last_data: Instant::now(), silence: None }
     }
 
     /// A plain socket: callers other than the reader thread may read it too.
     fn plain(stream: TcpStream) -> FrameReader {
-        #[cfg(target_os = "linux")]
-        let fd = Some(std::os::fd::AsRawFd::as_raw_fd(&stream));
-        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
-        let mut frames = FrameReader::new(Box::new(stream));
-        #[cfg(target_os = "linux")]
-        {
-            frames.fd = fd;
-        }
-        frames
+        FrameReader::with_source(Source::Plain(stream))
     }
 
     /// Whether a reader whose wait has a deadline can read it (see [`FrameReader::fill`]).
     fn pollable(&self) -> bool {
-        #[cfg(target_os = "linux")]
-        return self.fd.is_some();
-        #[cfg(not(target_os = "linux"))]
-        return false;
+        cfg!(unix) && matches!(self.source, Source::Plain(_))
     }
 
     /// The next frame, reading as long as it takes.
@@ -799,9 +799,10 @@ impl FrameReader {
 
     /// Waits until the socket has something to read (or an error or end to report):
     /// true; or until `deadline`: false.
-    #[cfg(target_os = "linux")]
+    #[cfg(unix)]
     fn wait_readable(&self, deadline: Option<Instant>) -> Result<bool> {
-        let Some(fd) = self.fd else {
+        use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        let Source::Plain(stream) = &self.source else {
             return Err(Error::new(ErrorKind::Internal, "this connection's socket cannot be polled"));
         };
         loop {
@@ -811,27 +812,14 @@ impl FrameReader {
                 (Some(d), Some(s)) => Some(d.min(s)),
                 (d, s) => d.or(s),
             };
-            // Rounded up to whole milliseconds, so a wait never ends early and spins.
-            let timeout_ms = match until {
-                None => -1,
-                Some(until) => {
-                    let left = until.saturating_duration_since(now);
-                    left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
-                }
-            };
-            let mut pollfd = sys::PollFd { fd, events: sys::POLLIN, revents: 0 };
-            // SAFETY: one valid pollfd, and the count says one; `fd` stays open while
-            // `self.source` (which owns it) lives.
-            let ready = unsafe { sys::poll(&mut pollfd, 1, timeout_ms) };
-            if ready > 0 {
-                return Ok(true);
-            }
-            if ready < 0 {
-                let e = std::io::Error::last_os_error();
-                if e.kind() == std::io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(read_error(&e));
+            // A time beyond what a timespec holds is as good as none.
+            let timeout = until.and_then(|u| Timespec::try_from(u.saturating_duration_since(now)).ok());
+            let mut fds = [PollFd::new(stream, PollFlags::IN)];
+            match poll(&mut fds, timeout.as_ref()) {
+                Ok(n) if n > 0 => return Ok(true),
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(read_error(&e.into())),
             }
             let now = Instant::now();
             if silent_until.is_some_and(|s| now >= s) {
@@ -844,7 +832,7 @@ impl FrameReader {
         }
     }
 
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(unix))]
     fn wait_readable(&self, _deadline: Option<Instant>) -> Result<bool> {
         Err(Error::new(ErrorKind::Internal, "this connection's socket cannot be polled"))
     }
@@ -854,25 +842,6 @@ impl FrameReader {
     fn starts_like_tls(&self) -> bool {
         let unread = &self.buf[self.start..self.end];
         unread.len() >= 2 && matches!(unread[0], 0x15 | 0x16) && unread[1] == 0x03
-    }
-}
-
-/// poll(2), from the C library the standard library already links.
-#[cfg(target_os = "linux")]
-mod sys {
-    use std::os::raw::{c_int, c_short, c_ulong};
-
-    pub const POLLIN: c_short = 0x001;
-
-    #[repr(C)]
-    pub struct PollFd {
-        pub fd: c_int,
-        pub events: c_short,
-        pub revents: c_short,
-    }
-
-    extern "C" {
-        pub fn poll(fds: *mut PollFd, nfds: c_ulong, timeout: c_int) -> c_int;
     }
 }
 
