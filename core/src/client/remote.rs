@@ -305,13 +305,34 @@ struct Shared {
     /// Why the connection broke, once it has; `failure_cond` is notified then.
     failure: Mutex<Option<Error>>,
     failure_cond: Condvar,
-    /// A fire-and-forget request failed; reported by the next call that can.
-    async_error: Mutex<Option<Error>>,
+    /// Failures of fire-and-forget requests, each reported by the next call of the
+    /// session it belongs to that can (see [`AsyncErrors`]).
+    async_errors: Mutex<AsyncErrors>,
     stream: TcpStream,
     /// The writing end. Whoever holds it writes: the writer thread, or a caller that
     /// finds it free and sends its own urgent frames at once, saving the hand-off to
     /// the writer thread (which a request/reply round trip pays on both sides).
     socket: Mutex<SocketWriter>,
+}
+
+/// Whose failure a request sent without waiting is: the connection's ([`CONNECTION`])
+/// or a session's (its ID). A session's request carries it in its ID (see
+/// [`wire::QUIET`]), so the server's error reply names the session.
+type Owner = u64;
+
+/// The owner of requests that belong to no session. Session IDs start at 1.
+const CONNECTION: Owner = 0;
+
+/// Failures of requests nobody waited for. A session's failures are its own: a
+/// NON_PERSISTENT or transacted send of one session that fails is reported by that
+/// session's next send, commit or acknowledge, never by another's (whose transaction it
+/// would roll back). Failures of requests that belong to no session are reported by the
+/// next call of any session.
+#[derive(Default)]
+struct AsyncErrors {
+    connection: Option<Error>,
+    /// Every open session, with its first unreported failure.
+    sessions: HashMap<u64, Option<Error>>,
 }
 
 struct SocketWriter {
@@ -350,10 +371,32 @@ impl Shared {
         Ok(())
     }
 
-    fn take_async_error(&self) -> Result<()> {
-        match lock(&self.async_error).take() {
+    /// Reports the first failure of `session`'s requests sent without waiting (else one
+    /// of the connection's own), once.
+    fn take_async_error(&self, session: u64) -> Result<()> {
+        let mut errors = lock(&self.async_errors);
+        let own = errors.sessions.get_mut(&session).and_then(Option::take);
+        match own.or_else(|| errors.connection.take()) {
             Some(e) => Err(e),
             None => Ok(()),
+        }
+    }
+
+    /// A request of `owner` sent without waiting failed.
+    fn async_failure(&self, owner: Owner, error: Error) {
+        tracing::debug!(owner, cause = %error, "a request sent without waiting failed");
+        let mut errors = lock(&self.async_errors);
+        let slot = if owner == CONNECTION {
+            &mut errors.connection
+        } else {
+            match errors.sessions.get_mut(&owner) {
+                Some(slot) => slot,
+                // The session closed meanwhile: nobody is left to tell.
+                None => return,
+            }
+        };
+        if slot.is_none() {
+            *slot = Some(error);
         }
     }
 
@@ -412,8 +455,8 @@ impl Shared {
 
     /// Sends lazily: for acknowledgements of received messages, which many receives in
     /// a row send together.
-    fn post_lazy(&self, request: Request) -> Result<()> {
-        self.post_as(request, false)
+    fn post_lazy(&self, owner: Owner, request: Request) -> Result<()> {
+        self.post_as(owner, request, false)
     }
 
     /// Lets lazily queued frames leave now (before waiting for messages, so the
@@ -444,15 +487,18 @@ impl Shared {
         }
     }
 
-    /// Sends a request without waiting; a failure comes back as the next async error.
-    fn post(&self, request: Request) -> Result<()> {
-        self.post_as(request, true)
+    /// Sends a request of `owner` without waiting; a failure comes back as `owner`'s
+    /// next async error.
+    fn post(&self, owner: Owner, request: Request) -> Result<()> {
+        self.post_as(owner, request, true)
     }
 
     /// [`Self::post`] (`urgent`) or [`Self::post_lazy`].
-    fn post_as(&self, request: Request, urgent: bool) -> Result<()> {
+    fn post_as(&self, owner: Owner, request: Request, urgent: bool) -> Result<()> {
         self.check_open()?;
-        self.push(FrameType::Request, &RequestFrame { id: NO_REPLY, request }, urgent)
+        debug_assert!(owner & wire::QUIET == 0, "session IDs stay below wire::QUIET");
+        let id = if owner == CONNECTION { NO_REPLY } else { wire::QUIET | owner };
+        self.push(FrameType::Request, &RequestFrame { id, request }, urgent)
     }
 
     /// Sends a request and waits for its reply.
@@ -597,10 +643,10 @@ impl Shared {
         match frame {
             Frame::Reply(ReplyFrame { id, result }) => {
                 let result = result.map_err(Error::from);
-                if id == NO_REPLY {
+                if id == NO_REPLY || id & wire::QUIET != 0 {
+                    // (A server older than quiet IDs answers them also on success.)
                     if let Err(e) = result {
-                        tracing::debug!(cause = %e, "a request sent without waiting failed");
-                        *lock(&self.async_error) = Some(e);
+                        self.async_failure(id & !wire::QUIET, e);
                     }
                     return Ok(());
                 }
@@ -1072,7 +1118,7 @@ impl RemoteConnection {
             closing: AtomicBool::new(false),
             failure: Mutex::new(None),
             failure_cond: Condvar::new(),
-            async_error: Mutex::new(None),
+            async_errors: Mutex::default(),
             stream: stream.try_clone().map_err(|e| io_error("socket setup", e))?,
             socket: Mutex::new(SocketWriter { stream, transport: transport.clone(), batch: Vec::new(), sealed: Vec::new() }),
         });
@@ -1163,14 +1209,18 @@ impl RemoteConnection {
     pub fn create_session(&self, mode: AckMode) -> Result<Arc<RemoteSession>> {
         self.touch()?;
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        self.shared.call(Request::CreateSession { session: id, mode: mode.jms_value() }, None)?;
+        lock(&self.shared.async_errors).sessions.insert(id, None);
+        if let Err(e) = self.shared.call(Request::CreateSession { session: id, mode: mode.jms_value() }, None) {
+            lock(&self.shared.async_errors).sessions.remove(&id);
+            return Err(e);
+        }
         Ok(Arc::new(RemoteSession {
             shared: self.shared.clone(),
             id,
             mode,
             prefetch: self.prefetch,
             closed: AtomicBool::new(false),
-            held: Mutex::default(),
+            held: AtomicBool::new(false),
         }))
     }
 
@@ -1250,24 +1300,9 @@ pub(crate) struct RemoteSession {
     mode: AckMode,
     prefetch: u32,
     closed: AtomicBool,
-    /// AUTO and DUPS_OK: what MessageListeners received (see [`Held`]).
-    held: Mutex<Held>,
-}
-
-/// An AUTO or DUPS_OK session's listener deliveries the server has not been told of.
-///
-/// The server hears of a listener's message only once the listener is done with it: a
-/// `Consumed` receipt without `hold` when it returned (acknowledged as `receive`'s
-/// receipts are, without anybody waiting), or with `hold` just before a `Recover`, a
-/// session or consumer close, which then return it as delivered (redelivered, with
-/// `JMSRedelivered` set). So an acknowledgement is one frame that nothing waits for.
-#[derive(Default)]
-struct Held {
-    /// `(consumer, tag)` of each message handed to a listener and not reported yet.
-    unreported: Vec<(u64, u64)>,
-    /// Some were reported held (their consumer closed while the listener ran): the next
-    /// acknowledgement sends `AcknowledgeHeld` for them.
-    reported: bool,
+    /// AUTO and DUPS_OK: the server holds messages MessageListeners received, to be
+    /// acknowledged once the listeners returned (see [`RemoteSession::hold`]).
+    held: AtomicBool,
 }
 
 impl RemoteSession {
@@ -1291,13 +1326,13 @@ impl RemoteSession {
     /// reported by the next call.
     pub fn send(&self, destination: Destination, message: Message) -> Result<()> {
         self.check_open()?;
-        self.shared.take_async_error()?;
+        self.shared.take_async_error(self.id)?;
         let wait = self.mode != AckMode::Transacted && message.delivery_mode == crate::DeliveryMode::Persistent;
         let request = Request::Send { session: self.id, destination, message };
         if wait {
             self.shared.call(request, None).map(drop)
         } else {
-            self.shared.post(request)
+            self.shared.post(self.id, request)
         }
     }
 
@@ -1340,7 +1375,7 @@ impl RemoteSession {
         let request =
             Request::CreateBrowser { session: self.id, browser: id, queue: queue.clone(), selector: selector.map(str::to_owned) };
         self.shared.call(request, None)?;
-        Ok(RemoteBrowser { shared: self.shared.clone(), id, page: VecDeque::new(), done: false })
+        Ok(RemoteBrowser { shared: self.shared.clone(), session: self.id, id, page: VecDeque::new(), done: false })
     }
 
     pub fn unsubscribe(&self, name: &str) -> Result<()> {
@@ -1350,66 +1385,43 @@ impl RemoteSession {
 
     pub fn acknowledge(&self) -> Result<()> {
         self.check_open()?;
-        self.shared.take_async_error()?;
+        self.shared.take_async_error(self.id)?;
         if self.mode != AckMode::Client {
             return Ok(());
         }
         self.shared.call(Request::Acknowledge { session: self.id }, None).map(drop)
     }
 
-    /// AUTO and DUPS_OK: acknowledges what MessageListeners received, once they returned.
-    /// Nothing waits for the server, as with the receipts of `receive`: each message's
-    /// receipt leaves as a plain (acknowledging) `Consumed`, an AUTO one at once, DUPS_OK
-    /// ones lazily (with the next frame, or within [`LAZY_DELAY`]). A failure on the
-    /// server comes back as the connection's async error, reported by the next call that
-    /// can (the next `acknowledge_held` among them). The server carries out a
-    /// connection's requests in the order they were sent, so a later `recover` or close
-    /// finds this acknowledgement done.
+    /// AUTO and DUPS_OK: acknowledges what MessageListeners received, once they returned:
+    /// one `AcknowledgeHeld` that nothing waits for, as with the receipts of `receive`;
+    /// it leaves at once in AUTO, lazily (with the next frame, or within [`LAZY_DELAY`])
+    /// in DUPS_OK. A failure on the server comes back as the session's async error,
+    /// reported by its next send, commit or `acknowledge`. The server carries out a
+    /// connection's requests in the order they were sent, so this acknowledges exactly
+    /// the messages reported held before it, and a later `recover` or close finds it
+    /// done.
     pub fn acknowledge_held(&self) -> Result<()> {
         self.check_open()?;
-        if !self.mode.acknowledges_automatically() {
+        if !self.mode.acknowledges_automatically() || !self.held.swap(false, Ordering::AcqRel) {
             return Ok(());
         }
-        let (unreported, reported) = {
-            let mut held = lock(&self.held);
-            (std::mem::take(&mut held.unreported), std::mem::take(&mut held.reported))
-        };
         let urgent = self.mode == AckMode::Auto;
-        for (consumer, tag) in unreported {
-            self.shared.post_as(Request::Consumed { consumer, tag, hold: false }, urgent)?;
-        }
-        if reported {
-            self.shared.post_as(Request::AcknowledgeHeld { session: self.id }, urgent)?;
-        }
+        self.shared.post_as(self.id, Request::AcknowledgeHeld { session: self.id }, urgent)
         // A failure of an earlier request without a reply is left for the next send,
-        // commit or acknowledge() to report: it may be another session's send, whose
-        // transaction must then roll back, not this listener's business.
-        Ok(())
+        // commit or acknowledge() to report, not this listener's business.
     }
 
-    /// Tells the server, ahead of a request that returns what the session holds, which
-    /// messages (of `consumer`, or all) listeners got: they count as delivered.
-    fn report_held(&self, consumer: Option<u64>) -> Result<()> {
-        let taken: Vec<(u64, u64)> = {
-            let mut held = lock(&self.held);
-            let (taken, kept) = held.unreported.drain(..).partition(|(c, _)| consumer.is_none_or(|id| id == *c));
-            held.unreported = kept;
-            if consumer.is_some() && !taken.is_empty() {
-                held.reported = true;
-            }
-            taken
-        };
-        for (consumer, tag) in taken {
-            // Lazy: the request that follows carries them.
-            self.shared.post_lazy(Request::Consumed { consumer, tag, hold: true })?;
-        }
-        Ok(())
-    }
-
-    /// Receive side: `tag` went to a listener (AUTO, DUPS_OK), reported by
-    /// [`Self::acknowledge_held`] or [`Self::report_held`].
-    fn hold(&self, consumer: u64, tag: u64) {
-        lock(&self.held).unreported.push((consumer, tag));
+    /// Receive side: `tag` goes to a listener (AUTO, DUPS_OK). The server hears of it
+    /// before the listener is done with it: a lazy `Consumed` with `hold`, which leaves
+    /// with the next frame (this consumer's next wait, the listener's first request, the
+    /// acknowledgement) or within [`LAZY_DELAY`], so nobody waits and no write system
+    /// call is added. The server then holds it as delivered and unacknowledged: if the
+    /// listener fails (`recover`), the session or its consumer closes, or the connection
+    /// drops before [`Self::acknowledge_held`], it comes back redelivered
+    /// (`JMSRedelivered`, `JMSXDeliveryCount` + 1).
+    fn hold(&self, consumer: u64, tag: u64) -> Result<()> {
+        self.held.store(true, Ordering::Release);
+        self.shared.post_lazy(self.id, Request::Consumed { consumer, tag, hold: true })
     }
 
     pub fn commit(&self) -> Result<()> {
@@ -1418,7 +1430,7 @@ impl RemoteSession {
             return Err(Error::illegal_state("commit() needs a transacted session"));
         }
         // A send of this transaction failed on the server: the transaction cannot commit.
-        if let Err(e) = self.shared.take_async_error() {
+        if let Err(e) = self.shared.take_async_error(self.id) {
             self.shared.call(Request::Rollback { session: self.id }, Some(self.id))?;
             return Err(Error::new(
                 ErrorKind::TransactionRolledBack,
@@ -1441,9 +1453,8 @@ impl RemoteSession {
         if self.mode == AckMode::Transacted {
             return Err(Error::illegal_state("recover() cannot be called on a transacted session; use rollback()"));
         }
-        // What listeners got is delivered: it comes back redelivered.
-        self.report_held(None)?;
-        lock(&self.held).reported = false;
+        // What listeners got is held on the server: it comes back redelivered.
+        self.held.store(false, Ordering::Release);
         self.shared.call(Request::Recover { session: self.id }, Some(self.id)).map(drop)
     }
 
@@ -1459,9 +1470,10 @@ impl RemoteSession {
         }
         if self.shared.check_open().is_ok() {
             // What listeners got and nobody acknowledged returns as redelivered.
-            let _ = self.report_held(None);
             let _ = self.shared.call(Request::CloseSession { session: self.id }, None);
         }
+        // Every reply to this session's requests came before the one to its close.
+        lock(&self.shared.async_errors).sessions.remove(&self.id);
         let mut all = lock(&self.shared.consumers);
         for c in consumers {
             all.remove(&c.id);
@@ -1540,13 +1552,12 @@ impl RemoteConsumer {
                     inbox.stop_waiting(hungry);
                     drop(inbox);
                     if hold && self.session.mode.acknowledges_automatically() {
-                        // Reported once the listener is done (see `Held`).
-                        self.session.hold(self.state.id, d.tag);
+                        self.session.hold(self.state.id, d.tag)?;
                     } else {
                         // Leaves with the next urgent frame (often the reply the
                         // application is about to send), before this consumer waits, or
                         // within LAZY_DELAY.
-                        shared.post_lazy(Request::Consumed { consumer: self.state.id, tag: d.tag, hold })?;
+                        shared.post_lazy(self.state.session, Request::Consumed { consumer: self.state.id, tag: d.tag, hold })?;
                     }
                     return Ok(Some(Delivery::new(Arc::new(d.message), d.delivery_count)));
                 }
@@ -1556,7 +1567,7 @@ impl RemoteConsumer {
                     // Never write to the socket holding the inbox: the reader needs it
                     // to make progress.
                     drop(inbox);
-                    shared.post(Request::Pull { consumer: self.state.id })?;
+                    shared.post(self.state.session, Request::Pull { consumer: self.state.id })?;
                     inbox = lock(&self.state.inbox);
                     continue;
                 }
@@ -1638,8 +1649,8 @@ impl RemoteConsumer {
         }
         drop(hook);
         if shared.check_open().is_ok() && !self.session.closed.load(Ordering::Acquire) {
-            // A message its listener got stays the session's, to acknowledge or recover.
-            let _ = self.session.report_held(Some(self.state.id));
+            // A message its listener got stays the session's (held on the server since
+            // it was received), to acknowledge or recover.
             let _ = shared.call(Request::CloseConsumer { consumer: self.state.id }, None);
         }
         lock(&shared.consumers).remove(&self.state.id);
@@ -1649,6 +1660,7 @@ impl RemoteConsumer {
 /// A remote queue browser: fetches the server's snapshot a page at a time.
 pub(crate) struct RemoteBrowser {
     shared: Arc<Shared>,
+    session: u64,
     id: u64,
     page: VecDeque<Delivery>,
     done: bool,
@@ -1682,7 +1694,7 @@ impl RemoteBrowser {
 
 impl Drop for RemoteBrowser {
     fn drop(&mut self) {
-        let _ = self.shared.post(Request::CloseBrowser { browser: self.id });
+        let _ = self.shared.post(self.session, Request::CloseBrowser { browser: self.id });
     }
 }
 
