@@ -238,7 +238,7 @@ pub struct Commit(CommitState);
 
 enum CommitState {
     Done(Result<(), Error>),
-    Pending(std::sync::mpsc::Receiver<Result<(), Error>>),
+    Pending(sqlite::Ticket),
 }
 
 impl Commit {
@@ -247,8 +247,8 @@ impl Commit {
         Commit(CommitState::Done(result))
     }
 
-    fn pending(receiver: std::sync::mpsc::Receiver<Result<(), Error>>) -> Commit {
-        Commit(CommitState::Pending(receiver))
+    fn pending(ticket: sqlite::Ticket) -> Commit {
+        Commit(CommitState::Pending(ticket))
     }
 
     /// The outcome of a write that has finished, or the commit back while it is still
@@ -256,19 +256,19 @@ impl Commit {
     pub fn poll(self) -> std::result::Result<Result<(), Error>, Commit> {
         match self.0 {
             CommitState::Done(result) => Ok(result),
-            CommitState::Pending(receiver) => match receiver.try_recv() {
-                Ok(result) => Ok(result),
-                Err(std::sync::mpsc::TryRecvError::Empty) => Err(Commit::pending(receiver)),
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => Ok(Err(Error::Closed)),
+            CommitState::Pending(ticket) => match ticket.poll() {
+                Some(result) => Ok(result),
+                None => Err(Commit::pending(ticket)),
             },
         }
     }
 
-    /// Blocks until the write is durable (or failed).
+    /// Blocks until the write is durable (or failed). The waiting thread may commit
+    /// it, and the units queued with it, itself.
     pub fn wait(self) -> Result<(), Error> {
         match self.0 {
             CommitState::Done(result) => result,
-            CommitState::Pending(receiver) => receiver.recv().unwrap_or(Err(Error::Closed)),
+            CommitState::Pending(ticket) => ticket.wait(),
         }
     }
 }

@@ -20,7 +20,7 @@
 //! is emptied (and synced) at start, before the broker hands out keys.
 //!
 //! The file does not grow forever: past [`ROTATE_AT`] bytes it is renamed
-//! `herald.deliveries.old`, a fresh one is started, and the writer thread folds the old
+//! `herald.deliveries.old`, a fresh one is started, and the next commit folds the old
 //! one into the database and deletes it. At start, both files are folded into the
 //! database before anything is read.
 
@@ -107,7 +107,7 @@ impl DeliveryLog {
         if state.len < ROTATE_AT {
             return Ok(Appended::Done);
         }
-        // Rotate: the old file is folded into the database by the writer thread.
+        // Rotate: the old file is folded into the database with the next commit.
         let current = self.dir.join(DELIVERY_LOG);
         let old = self.dir.join(DELIVERY_LOG_OLD);
         if let Err(e) = std::fs::rename(&current, &old) {

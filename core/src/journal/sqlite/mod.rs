@@ -13,13 +13,16 @@
 //!
 //! # Group commit
 //!
-//! One writer thread owns the connection. [`Journal::write`] hands it a unit (the
-//! message bodies already encoded by the calling thread) and blocks until the unit is
-//! committed. The writer takes every unit waiting, applies them all in one SQLite
-//! transaction and commits once (one fsync), then wakes their writers: while one commit
-//! syncs, the next batch gathers, so throughput grows with the number of producers. When
-//! a commit fails (a full disk, the configured size limit), every unit of that batch
-//! fails with the error and nothing of it is kept; earlier commits are untouched.
+//! [`Journal::write`] queues a unit (the message bodies already encoded by the calling
+//! thread) and waits for it. A waiting thread that finds nobody committing becomes the
+//! leader: it takes every unit queued, applies them all in one SQLite transaction,
+//! commits once (one fsync) and wakes the other waiters; a unit that came too late has
+//! its writer lead the next batch. So a lone producer commits on its own thread, with
+//! no hand-off to another thread and back, and concurrent producers share fsyncs:
+//! whatever gathers while one batch syncs goes into the next. When a commit fails (a
+//! full disk, the configured size limit), every unit of that batch fails with the error
+//! and nothing of it is kept; earlier commits are untouched. `group.rs` holds the queue
+//! and the rules of leading; the journal's own thread commits units nobody waits for.
 //!
 //! # Delivery counts and automatic acknowledgements
 //!
@@ -39,10 +42,10 @@
 //!
 //! # Gathering
 //!
-//! A unit that arrives while a commit is in progress shows that several writers are
-//! active. The next batch then waits briefly (a fraction of the last commit's time, at
-//! most [`MAX_GATHER`]) for as many units as the previous batch had, so a producer and a
-//! consumer acknowledging alternately share one fsync instead of taking turns.
+//! When the last batch carried more waiting units than are queued now, the leader
+//! waits briefly (half the last commit's time, at most 1 ms) for the rest: the writers
+//! of the last batch are busy queueing their next units, and without the wait they
+//! would take turns with the others instead of sharing one fsync.
 //!
 //! # Space
 //!
@@ -53,13 +56,13 @@
 //! [`WAL_SIZE_LIMIT`] bytes.
 
 mod deliveries;
+mod group;
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -69,6 +72,8 @@ use super::{Commit, Error, Journal, Op, Recovered, RecoveredEntry, RecoveredTail
 use crate::error::{Error as HeraldError, ErrorKind};
 use crate::message::Message;
 use deliveries::{Appended, Counts, DeliveryLog, ACKNOWLEDGED};
+use group::{Group, Outcome};
+pub(crate) use group::Ticket;
 pub use deliveries::{DELIVERY_LOG, DELIVERY_LOG_OLD};
 
 /// The database's file name inside a data directory.
@@ -94,8 +99,6 @@ const MAX_BATCH: usize = 4096;
 const VACUUM_EVERY: Duration = Duration::from_secs(2);
 /// Pages given back per incremental vacuum step.
 const VACUUM_STEP: i64 = 2048;
-/// The longest a batch waits for more units.
-pub const MAX_GATHER: Duration = Duration::from_millis(1);
 
 /// How hard a commit works to be durable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -191,7 +194,7 @@ impl Default for SqliteOptions {
     }
 }
 
-/// A unit as the writer thread applies it: bodies already encoded.
+/// A unit as the writer applies it: bodies already encoded.
 enum Row {
     AddMessage { key: u64, data: Vec<u8> },
     Enqueue { store: StoreKey, key: u64 },
@@ -231,7 +234,7 @@ struct Unit {
     frees: bool,
     /// When a unit waiting for space gives up.
     deadline: Option<Instant>,
-    done: SyncSender<Result<(), Error>>,
+    done: Arc<Outcome>,
 }
 
 /// How many pages the database may use, from [`SqliteOptions::max_size`].
@@ -254,13 +257,11 @@ impl PageLimits {
 
 enum Request {
     Write(Unit),
-    /// Recover, reading back at most this many bytes of resident messages.
-    Recover(usize, SyncSender<Result<Recovered, Error>>),
     /// The delivery log was rotated: fold the old one into the database.
     FoldDeliveries,
 }
 
-/// Counts of what the writer thread has done, for statistics.
+/// Counts of what the writer has done, for statistics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JournalStats {
     /// SQLite transactions committed (successful or not) for writes.
@@ -275,13 +276,14 @@ struct Counters {
     units: AtomicU64,
 }
 
-/// A journal in one SQLite database, written by one group-committing thread.
+/// A journal in one SQLite database, committed in groups (see `group.rs`).
 pub struct SqliteJournal {
     dir: PathBuf,
     deliveries: Arc<DeliveryLog>,
     counters: Arc<Counters>,
-    sender: RwLock<Option<Sender<Request>>>,
-    writer: Mutex<Option<JoinHandle<()>>>,
+    group: Arc<Group>,
+    /// The journal's own thread (see [`Group::run`]).
+    thread: Mutex<Option<JoinHandle<()>>>,
     /// Held (locked) from open to close.
     lock_file: Mutex<Option<File>>,
     /// A read-only connection for [`Journal::load`]: in WAL mode it reads committed data
@@ -341,7 +343,6 @@ impl SqliteJournal {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| io_error(format!("cannot open {} for reading: {e}", db_path.display())))?;
-        let (sender, receiver) = mpsc::channel();
         let settings = WriterSettings {
             full: options.sync == SyncMode::Full,
             limits,
@@ -351,16 +352,18 @@ impl SqliteJournal {
         let log = deliveries.clone();
         let counters = Arc::new(Counters::default());
         let writer_counters = counters.clone();
-        let writer = std::thread::Builder::new()
+        let group = Arc::new(Group::new(Writer::new(conn, settings, log, writer_counters)));
+        let runner = group.clone();
+        let thread = std::thread::Builder::new()
             .name("herald-journal".into())
-            .spawn(move || Writer::new(conn, settings, log, writer_counters).run(receiver))
+            .spawn(move || runner.run())
             .map_err(|e| io_error(format!("cannot start the journal thread: {e}")))?;
         Ok(SqliteJournal {
             dir,
             deliveries,
             counters,
-            sender: RwLock::new(Some(sender)),
-            writer: Mutex::new(Some(writer)),
+            group,
+            thread: Mutex::new(Some(thread)),
             lock_file: Mutex::new(Some(lock_file)),
             reader: Mutex::new(Some(reader)),
         })
@@ -380,19 +383,11 @@ impl SqliteJournal {
         }
     }
 
-    fn send(&self, request: Request) -> Result<(), Error> {
-        let sender = self.sender.read().unwrap_or_else(|p| p.into_inner());
-        match &*sender {
-            Some(s) => s.send(request).map_err(|_| Error::Closed),
-            None => Err(Error::Closed),
-        }
-    }
-
     fn submit(&self, ops: Vec<Op>, relaxed: bool) -> Result<(), Error> {
         self.start(ops, relaxed).wait()
     }
 
-    /// Hands a unit to the writer thread without waiting for it.
+    /// Queues a unit without waiting for it.
     fn start(&self, ops: Vec<Op>, relaxed: bool) -> Commit {
         if ops.is_empty() {
             return Commit::done(Ok(()));
@@ -400,11 +395,12 @@ impl SqliteJournal {
         let grows = ops.iter().any(|op| matches!(op, Op::AddMessage { .. }));
         let frees = ops.iter().any(|op| matches!(op, Op::Remove { .. } | Op::RemoveSubscription { .. }));
         let rows = ops.into_iter().map(Row::from_op).collect();
-        let (done, wait) = mpsc::sync_channel(1);
-        if let Err(e) = self.send(Request::Write(Unit { rows, relaxed, grows, frees, deadline: None, done })) {
+        let done = Arc::new(Outcome::new());
+        let unit = Unit { rows, relaxed, grows, frees, deadline: None, done: done.clone() };
+        if let Err(e) = self.group.submit(Request::Write(unit)) {
             return Commit::done(Err(e));
         }
-        Commit::pending(wait)
+        Commit::pending(Ticket::new(self.group.clone(), done))
     }
 }
 
@@ -432,7 +428,7 @@ impl Journal for SqliteJournal {
         if records.len() != ops.len() {
             return self.start(ops, false);
         }
-        if self.sender.read().unwrap_or_else(|p| p.into_inner()).is_none() {
+        if self.group.is_closed() {
             return Commit::done(Err(Error::Closed));
         }
         // Recorded first, so a killed process keeps it; the unit then commits with the
@@ -440,7 +436,7 @@ impl Journal for SqliteJournal {
         match self.deliveries.append(&records) {
             Ok(Appended::Done) => {}
             Ok(Appended::FoldOld) => {
-                if let Err(e) = self.send(Request::FoldDeliveries) {
+                if let Err(e) = self.group.submit(Request::FoldDeliveries) {
                     return Commit::done(Err(e));
                 }
             }
@@ -453,7 +449,7 @@ impl Journal for SqliteJournal {
         if !ops.iter().all(|op| matches!(op, Op::SetDeliveryCount { .. })) {
             return self.submit(ops, true);
         }
-        if self.sender.read().unwrap_or_else(|p| p.into_inner()).is_none() {
+        if self.group.is_closed() {
             return Err(Error::Closed);
         }
         let records: Vec<(StoreKey, u64, u32)> = ops
@@ -464,7 +460,7 @@ impl Journal for SqliteJournal {
             })
             .collect();
         if let Appended::FoldOld = self.deliveries.append(&records)? {
-            self.send(Request::FoldDeliveries)?;
+            self.group.submit(Request::FoldDeliveries)?;
         }
         Ok(())
     }
@@ -474,9 +470,7 @@ impl Journal for SqliteJournal {
     }
 
     fn recover_within(&self, budget: usize) -> Result<Recovered, Error> {
-        let (done, wait) = mpsc::sync_channel(1);
-        self.send(Request::Recover(budget, done))?;
-        wait.recv().unwrap_or(Err(Error::Closed))
+        self.group.with_writer(|w| w.recover(budget)).unwrap_or(Err(Error::Closed))
     }
 
     fn load_tail(&self, store: &str, after: u64, until: u64, max_rows: usize, max_bytes: usize) -> Result<Vec<TailRow>, Error> {
@@ -528,13 +522,13 @@ impl Journal for SqliteJournal {
     }
 
     fn close(&self) {
-        // Dropping the sender lets the writer finish what is queued and stop; the lock
-        // is released only once the database is closed.
+        // What is queued is committed and the database closed before the lock is
+        // released.
         self.reader.lock().unwrap_or_else(|p| p.into_inner()).take();
-        self.sender.write().unwrap_or_else(|p| p.into_inner()).take();
-        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(writer) = writer {
-            if writer.join().is_err() {
+        self.group.close();
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread {
+            if thread.join().is_err() {
                 tracing::error!(dir = %self.dir.display(), "the journal thread panicked");
             }
         }
@@ -688,9 +682,9 @@ fn sync_level(full: bool) -> &'static str {
     }
 }
 
-// ---- the writer thread ----
+// ---- the writer: the connection, used by one leader at a time ----
 
-/// What the writer thread is told at open.
+/// What the writer is told at open.
 struct WriterSettings {
     /// Strict units commit with synchronous=FULL.
     full: bool,
@@ -744,97 +738,55 @@ impl Writer {
         }
     }
 
-    fn run(mut self, requests: Receiver<Request>) {
-        let mut batch: Vec<Unit> = Vec::new();
-        // Units the previous batch carried: how many writers seem to be active.
-        let mut expected = 1;
-        loop {
-            self.expire_parked();
-            // A request already waiting arrived during the last commit.
-            let (first, backlog) = match requests.try_recv() {
-                Ok(r) => (r, true),
-                Err(TryRecvError::Empty) if self.retry_parked => {
-                    // The last commit freed space: the units waiting for it try again.
-                    self.commit(Vec::new());
-                    continue;
-                }
-                Err(TryRecvError::Empty) => {
-                    let now = Instant::now();
-                    let wait = match self.parked.iter().filter_map(|u| u.deadline).min() {
-                        Some(deadline) => deadline.saturating_duration_since(now).min(VACUUM_EVERY),
-                        None => VACUUM_EVERY,
-                    };
-                    match requests.recv_timeout(wait) {
-                        Ok(r) => (r, false),
-                        Err(RecvTimeoutError::Timeout) => {
-                            // Idle: a good moment to give every free page back.
-                            if self.last_vacuum_check.elapsed() >= VACUUM_EVERY {
-                                self.maintain(None);
-                            }
-                            continue;
-                        }
-                        Err(RecvTimeoutError::Disconnected) => break,
+    /// Carries out a batch taken from the queue, in order: its units as one commit (one
+    /// before each fold of the delivery log), then a retry of units blocked for space
+    /// when the last commit freed some.
+    fn process(&mut self, batch: Vec<Request>) {
+        self.expire_parked();
+        let mut units = Vec::with_capacity(batch.len());
+        for request in batch {
+            match request {
+                Request::Write(unit) => units.push(unit),
+                Request::FoldDeliveries => {
+                    if !units.is_empty() {
+                        self.commit(std::mem::take(&mut units));
                     }
+                    self.fold_deliveries();
                 }
-                Err(TryRecvError::Disconnected) => break,
-            };
-            self.take(first, &mut batch);
-            while batch.len() < MAX_BATCH {
-                match requests.try_recv() {
-                    Ok(r) => self.take(r, &mut batch),
-                    Err(_) => break,
-                }
-            }
-            let target = if backlog { expected.max(2) } else { expected };
-            if !batch.is_empty() && batch.len() < target {
-                let window = (self.last_commit / 2).clamp(Duration::from_micros(20), MAX_GATHER);
-                let deadline = Instant::now() + window;
-                while batch.len() < target {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        break;
-                    }
-                    match requests.recv_timeout(deadline - now) {
-                        Ok(r) => self.take(r, &mut batch),
-                        Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
-                    }
-                }
-            }
-            if !batch.is_empty() {
-                expected = batch.len();
-            }
-            self.commit(std::mem::take(&mut batch));
-            if self.last_vacuum_check.elapsed() >= VACUUM_EVERY {
-                self.maintain(Some(VACUUM_STEP));
             }
         }
-        for unit in self.parked.drain(..) {
-            let _ = unit.done.send(Err(Error::Closed));
+        if !units.is_empty() || self.retry_parked {
+            self.commit(units);
         }
-        if let Err(e) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
-            tracing::warn!(cause = %e, "could not checkpoint the journal on close");
+        if self.last_vacuum_check.elapsed() >= VACUUM_EVERY {
+            self.maintain(Some(VACUUM_STEP));
         }
     }
 
-    /// Adds a write to the batch; anything else runs now, after the batch so far.
-    fn take(&mut self, request: Request, batch: &mut Vec<Unit>) {
-        match request {
-            Request::Write(unit) => batch.push(unit),
-            Request::Recover(budget, done) => {
-                self.commit(std::mem::take(batch));
-                let _ = done.send(self.recover(budget));
-            }
-            Request::FoldDeliveries => {
-                self.commit(std::mem::take(batch));
-                let folded = self.deliveries.read_old().map_err(|e| Error::Storage(e.to_string())).and_then(|counts| {
-                    // Relaxed, like the log itself.
-                    self.apply_counts(&counts, false)
-                });
-                match folded {
-                    Ok(()) => self.deliveries.old_folded(),
-                    Err(e) => tracing::warn!(cause = %e, "could not fold the delivery log into the journal"),
-                }
-            }
+    fn fold_deliveries(&mut self) {
+        let folded = self.deliveries.read_old().map_err(|e| Error::Storage(e.to_string())).and_then(|counts| {
+            // Relaxed, like the log itself.
+            self.apply_counts(&counts, false)
+        });
+        match folded {
+            Ok(()) => self.deliveries.old_folded(),
+            Err(e) => tracing::warn!(cause = %e, "could not fold the delivery log into the journal"),
+        }
+    }
+
+    /// When the first unit waiting for space gives up.
+    fn parked_deadline(&self) -> Option<Instant> {
+        self.parked.iter().filter_map(|u| u.deadline).min()
+    }
+
+    /// The last act before the connection closes: units waiting for space fail, and the
+    /// WAL is checkpointed into the database.
+    fn close(&mut self) {
+        for unit in self.parked.drain(..) {
+            let _ = unit.done.set(Err(Error::Closed));
+        }
+        if let Err(e) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+            tracing::warn!(cause = %e, "could not checkpoint the journal on close");
         }
     }
 
@@ -904,7 +856,7 @@ impl Writer {
             self.parked.drain(..).partition(|u| u.deadline.is_some_and(|d| d <= now));
         self.parked = waiting;
         for unit in expired {
-            let _ = unit.done.send(Err(Error::Full(format!(
+            let _ = unit.done.set(Err(Error::Full(format!(
                 "no space was freed within the block timeout of {} ms, so the message was not written: consume \
                  messages, raise the size limit (maxBytes= in a vm:// URL, max_bytes in the server's [journal] \
                  section) or the timeout (blockTimeoutMs=, block_timeout_ms)",
@@ -983,7 +935,7 @@ impl Writer {
         // Counted before the writers hear of it; a unit waiting again counts once written.
         self.counters.units.fetch_add(finished.len() as u64, Ordering::Relaxed);
         for (unit, outcome) in finished {
-            let _ = unit.done.send(outcome);
+            let _ = unit.done.set(outcome);
         }
     }
 
@@ -1437,6 +1389,49 @@ mod tests {
     }
 
     #[test]
+    fn an_acknowledgement_nobody_waits_for_is_committed_without_another_write() {
+        let dir = scratch("relaxed");
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        journal.write(send_ops(1)).unwrap();
+        let commits = journal.stats().commits;
+        let mut commit = journal.write_acknowledged(vec![Op::Remove { store: "queue:q".into(), key: 1 }]);
+        // Only polled, never waited for: the journal's thread commits it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let outcome = loop {
+            match commit.poll() {
+                Ok(outcome) => break outcome,
+                Err(pending) if Instant::now() < deadline => {
+                    commit = pending;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(_) => panic!("the acknowledgement was never committed"),
+            }
+        };
+        outcome.unwrap();
+        assert_eq!(journal.stats().commits, commits + 1);
+        assert!(journal.recover().unwrap().entries.is_empty());
+        journal.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn units_queued_before_close_are_committed_and_later_ones_refused() {
+        let dir = scratch("close");
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        // Started, not waited for: closing commits them.
+        let started: Vec<Commit> = (1..=5).map(|key| journal.write_started(send_ops(key))).collect();
+        journal.close();
+        for commit in started {
+            commit.wait().unwrap();
+        }
+        assert!(matches!(journal.write_started(send_ops(6)).wait(), Err(Error::Closed)));
+        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
+        assert_eq!(journal.recover().unwrap().messages.len(), 5);
+        journal.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn an_acknowledgement_only_in_the_delivery_log_is_applied_at_start() {
         let dir = scratch("acklog");
         let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
@@ -1492,12 +1487,12 @@ mod tests {
         Writer::new(conn, settings, Arc::new(DeliveryLog::open(dir).unwrap()), Arc::default())
     }
 
-    fn unit(ops: Vec<Op>) -> (Unit, Receiver<Result<(), Error>>) {
+    fn unit(ops: Vec<Op>) -> (Unit, Arc<Outcome>) {
         let grows = ops.iter().any(|op| matches!(op, Op::AddMessage { .. }));
         let frees = ops.iter().any(|op| matches!(op, Op::Remove { .. }));
-        let (done, wait) = mpsc::sync_channel(1);
+        let done = Arc::new(Outcome::new());
         let rows = ops.into_iter().map(Row::from_op).collect();
-        (Unit { rows, relaxed: false, grows, frees, deadline: None, done }, wait)
+        (Unit { rows, relaxed: false, grows, frees, deadline: None, done: done.clone() }, done)
     }
 
     fn sized(key: u64, bytes: usize) -> Vec<Op> {
@@ -1517,9 +1512,9 @@ mod tests {
         for key in 1..1000 {
             let (u, wait) = unit(sized(key, 8192));
             writer.commit(vec![u]);
-            match wait.try_recv() {
-                Ok(Ok(())) => {}
-                Ok(Err(Error::Full(_))) | Err(TryRecvError::Empty) => return key - 1,
+            match wait.get() {
+                Some(Ok(())) => {}
+                Some(Err(Error::Full(_))) | None => return key - 1,
                 other => panic!("unexpected outcome {other:?}"),
             }
         }
@@ -1539,16 +1534,16 @@ mod tests {
         let (big, big_done) = unit(sized(5000, 200 * 1024));
         let (small, small_done) = unit(sized(5001, 100));
         writer.commit(vec![big, ack, small]);
-        assert!(matches!(ack_done.try_recv(), Ok(Ok(()))));
-        assert!(matches!(big_done.try_recv(), Ok(Err(Error::Full(_)))));
-        assert!(matches!(small_done.try_recv(), Ok(Ok(()))));
+        assert!(matches!(ack_done.get(), Some(Ok(()))));
+        assert!(matches!(big_done.get(), Some(Err(Error::Full(_)))));
+        assert!(matches!(small_done.get(), Some(Ok(()))));
         let recovered = writer.recover(usize::MAX).unwrap();
         let keys: Vec<u64> = recovered.messages.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, (2..=stored).chain([5001]).collect::<Vec<_>>());
         // However full, acknowledgements go through: the journal drains completely.
         let (acks, waits): (Vec<Unit>, Vec<_>) = keys.iter().map(|&k| unit(remove(k))).unzip();
         writer.commit(acks);
-        assert!(waits.iter().all(|w| matches!(w.try_recv(), Ok(Ok(())))));
+        assert!(waits.iter().all(|w| matches!(w.get(), Some(Ok(())))));
         assert!(writer.recover(usize::MAX).unwrap().messages.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -1570,8 +1565,8 @@ mod tests {
         let (small, small_done) = unit(sized(5000, 100));
         let (ack, ack_done) = unit(remove(1));
         writer.commit(vec![small, ack]);
-        assert!(matches!(ack_done.try_recv(), Ok(Ok(()))));
-        assert!(small_done.try_recv().is_err(), "a send overtook the one waiting");
+        assert!(matches!(ack_done.get(), Some(Ok(()))));
+        assert!(small_done.get().is_none(), "a send overtook the one waiting");
         assert_eq!(writer.parked.len(), 2);
         // The acknowledgement freed space: the waiting units try again with the next
         // commit, after its acknowledgements, and both go through, oldest first.
@@ -1579,7 +1574,7 @@ mod tests {
         let (acks, _waits): (Vec<Unit>, Vec<_>) = (2..=stored).map(|k| unit(remove(k))).unzip();
         writer.commit(acks);
         assert!(writer.parked.is_empty());
-        assert!(matches!(small_done.try_recv(), Ok(Ok(()))));
+        assert!(matches!(small_done.get(), Some(Ok(()))));
         let recovered = writer.recover(usize::MAX).unwrap();
         let keys: Vec<u64> = recovered.messages.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, [stored + 1, 5000]);

@@ -25,14 +25,15 @@ public class HeraldBrowser implements javax.jms.QueueBrowser {
 
     private NativeResource snapshot() throws JMSException {
         long s = session.handle();
+        Provider provider = session.connection.provider;
         String uri = ((HeraldDestination) queue).uri();
         long h;
         try {
-            h = Native.sessionCreateBrowser(s, uri, selector);
+            h = provider.createBrowser(s, uri, selector);
         } catch (HeraldNativeException e) {
             throw JmsExceptions.convert(e);
         }
-        return new NativeResource(this, h, "browser");
+        return new NativeResource(this, provider, h, "browser");
     }
 
     private void checkClosed() throws IllegalStateException {
@@ -55,7 +56,7 @@ public class HeraldBrowser implements javax.jms.QueueBrowser {
                 if (next != null || done) return;
                 byte[] b;
                 try {
-                    b = snapshot.call(Native::browserNext);
+                    b = snapshot.call(Provider::browseNext);
                 } catch (JMSException e) {
                     b = null;
                 }

@@ -25,6 +25,8 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
     static final int GENERIC = 0, QUEUE = 1, TOPIC = 2;
 
     final int domain;
+    /** Where every session, producer, consumer and browser of this connection takes its calls. */
+    final Provider provider;
     private final NativeResource resource;
     private final List<HeraldSession> sessions = new CopyOnWriteArrayList<>();
     private volatile String clientId;
@@ -34,15 +36,17 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
     private volatile ExceptionListener exceptionListener;
     private Thread watcher;
 
-    HeraldConnection(String url, String user, String password, String clientId, int domain) throws JMSException {
+    HeraldConnection(Provider provider, String url, String user, String password, String clientId, int domain)
+            throws JMSException {
         this.domain = domain;
+        this.provider = provider;
         long h;
         try {
-            h = Native.connectionOpen(url, user, password, clientId);
+            h = provider.openConnection(url, user, password, clientId);
         } catch (HeraldNativeException e) {
             throw JmsExceptions.convert(e);
         }
-        this.resource = new NativeResource(this, h, "connection");
+        this.resource = new NativeResource(this, provider, h, "connection");
         this.clientId = clientId;
         this.clientIdFixed = clientId != null;
     }
@@ -96,7 +100,7 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
         if (mode < 0 || mode > 3) {
             throw new JMSException("unknown session mode " + mode);
         }
-        long h = resource.call(c -> Native.connectionCreateSession(c, mode));
+        long h = resource.call((p, c) -> p.createSession(c, mode));
         HeraldSession s = new HeraldSession(this, h, mode, sessionDomain);
         sessions.add(s);
         return s;
@@ -126,7 +130,7 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
         if (id == null || id.isEmpty()) {
             throw new javax.jms.InvalidClientIDException("a client ID must not be null or empty");
         }
-        resource.run(h -> Native.connectionSetClientId(h, id));
+        resource.run((p, h) -> p.setClientId(h, id));
         clientId = id;
         clientIdFixed = true;
     }
@@ -157,15 +161,16 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
     private synchronized void watchForFailure() {
         if (watcher != null || closed) return;
         WeakReference<HeraldConnection> ref = new WeakReference<>(this);
+        Provider p = provider;
         long h = resource.rawHandle();
-        watcher = new Thread(() -> watch(ref, h), "herald-connection-watch");
+        watcher = new Thread(() -> watch(ref, p, h), "herald-connection-watch");
         watcher.setDaemon(true);
         watcher.start();
     }
 
-    private static void watch(WeakReference<HeraldConnection> ref, long handle) {
+    private static void watch(WeakReference<HeraldConnection> ref, Provider provider, long handle) {
         try {
-            Native.connectionAwaitFailure(handle, -1);
+            provider.awaitFailure(handle, -1);
         } catch (HeraldNativeException e) {
             HeraldConnection c = ref.get();
             // Closed meanwhile (a released handle is refused too): nothing to report.
@@ -192,7 +197,7 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
 
     @Override public void start() throws JMSException {
         used();
-        resource.run(Native::connectionStart);
+        resource.run(Provider::start);
         started = true;
         for (HeraldSession s : sessions) {
             s.wakeDelivery();
@@ -204,7 +209,7 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
         used();
         checkNotOnDeliveryThread("Connection.stop()");
         started = false;
-        resource.run(Native::connectionStop);
+        resource.run(Provider::stop);
         for (HeraldSession s : sessions) {
             s.awaitListenerIdle();
         }
@@ -238,19 +243,19 @@ public class HeraldConnection implements javax.jms.Connection, javax.jms.QueueCo
 
     HeraldTemporaryQueue createTemporaryQueue() throws JMSException {
         used();
-        String uri = resource.call(h -> Native.connectionCreateTemporary(h, false));
+        String uri = resource.call((p, h) -> p.createTemporary(h, false));
         return new HeraldTemporaryQueue(HeraldDestination.parse(uri).name, this);
     }
 
     HeraldTemporaryTopic createTemporaryTopic() throws JMSException {
         used();
-        String uri = resource.call(h -> Native.connectionCreateTemporary(h, true));
+        String uri = resource.call((p, h) -> p.createTemporary(h, true));
         return new HeraldTemporaryTopic(HeraldDestination.parse(uri).name, this);
     }
 
     void deleteTemporary(HeraldDestination d) throws JMSException {
         checkClosed();
-        resource.run(h -> Native.connectionDeleteTemporary(h, d.uri()));
+        resource.run((p, h) -> p.deleteTemporary(h, d.uri()));
     }
 
     // ---- server session pools: application-server facilities Herald does not offer ----

@@ -25,11 +25,19 @@ public class HeraldConnectionFactory implements javax.jms.ConnectionFactory, jav
     private String user;
     private String password;
     private String clientId;
+    /** Null: {@link JniProvider}, the one for every URL. Not serialized: a bound factory uses the native one. */
+    private transient Provider provider;
 
     public HeraldConnectionFactory() {}
 
     public HeraldConnectionFactory(String url) {
         setUrl(url);
+    }
+
+    /** A factory whose connections talk to {@code provider} instead of the native library. */
+    HeraldConnectionFactory(String url, Provider provider) {
+        setUrl(url);
+        this.provider = provider;
     }
 
     public String getUrl() { return url; }
@@ -51,7 +59,8 @@ public class HeraldConnectionFactory implements javax.jms.ConnectionFactory, jav
     public void setClientID(String clientId) { this.clientId = clientId; }
 
     HeraldConnection open(String user, String password, int domain) throws JMSException {
-        return new HeraldConnection(url, user, password, clientId, domain);
+        Provider p = provider;
+        return new HeraldConnection(p != null ? p : JniProvider.INSTANCE, url, user, password, clientId, domain);
     }
 
     @Override public Connection createConnection() throws JMSException { return open(user, password, HeraldConnection.GENERIC); }

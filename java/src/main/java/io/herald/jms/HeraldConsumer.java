@@ -23,7 +23,7 @@ public class HeraldConsumer implements javax.jms.MessageConsumer, javax.jms.Queu
 
     HeraldConsumer(HeraldSession session, long handle, HeraldDestination destination, String selector, boolean noLocal) {
         this.session = session;
-        this.resource = new NativeResource(this, handle, "consumer");
+        this.resource = new NativeResource(this, session.connection.provider, handle, "consumer");
         this.destination = destination;
         this.selector = selector;
         this.noLocal = noLocal;
@@ -50,7 +50,7 @@ public class HeraldConsumer implements javax.jms.MessageConsumer, javax.jms.Queu
     @Override public void setMessageListener(MessageListener l) throws JMSException {
         checkClosed();
         long s = session.handle();
-        resource.run(h -> Native.consumerSetWakeup(h, l == null ? 0 : s));
+        resource.run((p, h) -> p.setWakeup(h, l == null ? 0 : s));
         listener = l;
         if (l != null) session.listenersChanged();
     }
@@ -74,7 +74,7 @@ public class HeraldConsumer implements javax.jms.MessageConsumer, javax.jms.Queu
     private HeraldMessage fetch(long timeout, boolean hold) throws JMSException {
         byte[] b;
         try {
-            b = resource.call(h -> Native.consumerReceive(h, timeout, hold));
+            b = resource.call((p, h) -> p.receive(h, timeout, hold));
         } catch (IllegalStateException e) {
             if (closed || session.isClosed()) return null; // closed by another thread while waiting
             throw e;

@@ -29,7 +29,7 @@ public class HeraldProducer implements javax.jms.MessageProducer, javax.jms.Queu
 
     HeraldProducer(HeraldSession session, long handle, HeraldDestination destination) {
         this.session = session;
-        this.resource = new NativeResource(this, handle, "producer");
+        this.resource = new NativeResource(this, session.connection.provider, handle, "producer");
         this.destination = destination;
     }
 
@@ -148,7 +148,7 @@ public class HeraldProducer implements javax.jms.MessageProducer, javax.jms.Queu
             throw f;
         }
         long[] sent = new long[6];
-        resource.run(h -> Native.producerSend(h, target == null ? null : target.uri(), encoded.buffer(), encoded.length(),
+        resource.run((p, h) -> p.send(h, target == null ? null : target.uri(), encoded.buffer(), encoded.length(),
                 mode, prio, ttl, deliveryDelay, disableMessageId, disableTimestamp, sent));
         String id = sent[3] != 0 ? "ID:" + new UUID(sent[4], sent[5]) : null;
         m.messageId = id;

@@ -62,8 +62,8 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
         this.connection = connection;
         this.mode = mode;
         this.domain = domain;
-        this.resource = new NativeResource(this, handle, "session");
-        this.acknowledgesAfterListener = Native.sessionAcknowledgesAutomatically(handle);
+        this.resource = new NativeResource(this, connection.provider, handle, "session");
+        this.acknowledgesAfterListener = connection.provider.acknowledgesAutomatically(handle);
     }
 
     long handle() throws JMSException {
@@ -121,21 +121,21 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
         checkClosed();
         if (onCompletionThread()) throw new IllegalStateException("commit() may not be called from a CompletionListener");
         if (mode != Session.SESSION_TRANSACTED) throw new IllegalStateException("commit() needs a transacted session");
-        resource.run(h -> Native.sessionComplete(h, Native.COMMIT));
+        resource.run(Provider::commit);
     }
 
     @Override public void rollback() throws JMSException {
         checkClosed();
         if (onCompletionThread()) throw new IllegalStateException("rollback() may not be called from a CompletionListener");
         if (mode != Session.SESSION_TRANSACTED) throw new IllegalStateException("rollback() needs a transacted session");
-        resource.run(h -> Native.sessionComplete(h, Native.ROLLBACK));
+        resource.run(Provider::rollback);
         wakeDelivery();
     }
 
     @Override public void recover() throws JMSException {
         checkClosed();
         if (mode == Session.SESSION_TRANSACTED) throw new IllegalStateException("recover() cannot be called on a transacted session");
-        resource.run(h -> Native.sessionComplete(h, Native.RECOVER));
+        resource.run(Provider::recover);
         wakeDelivery();
     }
 
@@ -143,7 +143,7 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
     void acknowledgeFromMessage() throws JMSException {
         checkClosed();
         if (mode != Session.CLIENT_ACKNOWLEDGE) return;
-        resource.run(h -> Native.sessionComplete(h, Native.ACKNOWLEDGE));
+        resource.run(Provider::acknowledge);
     }
 
     /**
@@ -152,18 +152,18 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
      * session, so this still acknowledges when close() was called meanwhile.
      */
     void acknowledgeHeld() throws JMSException {
-        completeAfterListener(Native.ACKNOWLEDGE_HELD);
+        completeAfterListener(Provider::acknowledgeHeld);
     }
 
     /** Listener delivery (AUTO/DUPS_OK): the listener threw, so its message is redelivered. */
     void listenerFailed() throws JMSException {
-        completeAfterListener(Native.RECOVER);
+        completeAfterListener(Provider::recover);
         wakeDelivery();
     }
 
-    private void completeAfterListener(int what) throws JMSException {
+    private void completeAfterListener(NativeResource.VoidCall what) throws JMSException {
         try {
-            resource.run(h -> Native.sessionComplete(h, what));
+            resource.run(what);
         } catch (IllegalStateException e) {
             // The listener closed its own connection: the session's unacknowledged
             // messages were returned for redelivery when it closed.
@@ -176,7 +176,7 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
     @Override public MessageProducer createProducer(Destination destination) throws JMSException {
         checkClosed();
         HeraldDestination d = HeraldDestination.of(destination);
-        long h = resource.call(s -> Native.sessionCreateProducer(s, d == null ? null : d.uri()));
+        long h = resource.call((p, s) -> p.createProducer(s, d == null ? null : d.uri()));
         HeraldProducer p = new HeraldProducer(this, h, d);
         producers.add(p);
         return p;
@@ -210,7 +210,7 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
             throw new IllegalStateException("only the connection that created " + d + " may consume from it");
         }
         String sel = selector == null || selector.trim().isEmpty() ? null : selector;
-        long h = resource.call(s -> Native.sessionCreateConsumer(s, d.uri(), sel, noLocal, subscription, durable, shared));
+        long h = resource.call((p, s) -> p.createConsumer(s, d.uri(), sel, noLocal, subscription, durable, shared));
         HeraldConsumer c = new HeraldConsumer(this, h, d, sel, noLocal);
         consumers.add(c);
         return c;
@@ -273,7 +273,7 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
         checkClosed();
         checkDomain(HeraldConnection.TOPIC, "unsubscribe");
         checkName(name);
-        resource.run(h -> Native.sessionUnsubscribe(h, name));
+        resource.run((p, h) -> p.unsubscribe(h, name));
     }
 
     // ---- browsers and destinations ----
@@ -353,7 +353,7 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
     void wakeDelivery() {
         if (!resource.isReleased()) {
             try {
-                Native.sessionRing(resource.rawHandle());
+                resource.provider().wakeDelivery(resource.rawHandle());
             } catch (HeraldNativeException ignored) {
                 // released meanwhile: the delivery loop sees the session closed
             }
@@ -379,7 +379,7 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
             }
             if (!delivered && !closed) {
                 try {
-                    Native.sessionWait(resource.handle(), 200);
+                    resource.provider().awaitDelivery(resource.handle(), 200);
                 } catch (JMSException | HeraldNativeException e) {
                     return;
                 }

@@ -3,8 +3,9 @@ package io.herald.jms;
 /**
  * The native methods of herald-jni. Every handle is a {@code long} the Rust side hands
  * out; it is released exactly once by {@link #release}. Errors arrive as
- * {@link HeraldNativeException}. Only the wrapper classes call these, through
- * {@link NativeResource}, which refuses calls on closed handles.
+ * {@link HeraldNativeException}. Only {@link JniProvider} calls these (the JMS classes reach
+ * it through {@link NativeResource}, which refuses calls on closed handles); tests of the
+ * native boundary call them directly.
  */
 final class Native {
     static {

@@ -6,7 +6,7 @@ import javax.jms.IllegalStateException;
 import javax.jms.JMSException;
 
 /**
- * Owns one native handle. {@link #handle()} refuses a closed handle with an
+ * Owns one handle of a {@link Provider} (for {@link JniProvider}, a native handle). {@link #handle()} refuses a closed handle with an
  * IllegalStateException, so a freed handle never reaches Rust; {@link #release()} is
  * idempotent. A handle its owner forgot to close is released by a shared Cleaner, whose
  * action is a static nested class that captures only the {@code long}.
@@ -23,27 +23,39 @@ final class NativeResource {
     });
 
     private static final class Release implements Runnable {
+        private final Provider provider;
         private final long handle;
 
-        Release(long handle) {
+        Release(Provider provider, long handle) {
+            this.provider = provider;
             this.handle = handle;
         }
 
         @Override public void run() {
-            Native.release(handle);
+            provider.release(handle);
         }
     }
 
+    private final Provider provider;
     private final long handle;
     private final String what;
     private final Cleaner.Cleanable cleanable;
     private volatile boolean released;
 
-    /** Registers {@code owner}'s handle: released when closed, or when {@code owner} is unreachable. */
-    NativeResource(Object owner, long handle, String what) {
+    /**
+     * Registers {@code owner}'s handle from {@code provider}: released when closed, or when
+     * {@code owner} is unreachable.
+     */
+    NativeResource(Object owner, Provider provider, long handle, String what) {
+        this.provider = provider;
         this.handle = handle;
         this.what = what;
-        this.cleanable = CLEANER.register(owner, new Release(handle));
+        this.cleanable = CLEANER.register(owner, new Release(provider, handle));
+    }
+
+    /** The provider that gave out the handle; every call on it goes there. */
+    Provider provider() {
+        return provider;
     }
 
     long handle() throws IllegalStateException {
@@ -67,18 +79,20 @@ final class NativeResource {
         cleanable.clean();
     }
 
+    /** One provider call on the handle; {@code Provider::start} and the like fit as is. */
     interface Call<T> {
-        T call(long handle);
+        T call(Provider provider, long handle);
     }
 
     interface VoidCall {
-        void call(long handle);
+        void call(Provider provider, long handle);
     }
 
+    /** Calls the provider with the open handle; a provider failure becomes its JMS exception. */
     <T> T call(Call<T> c) throws JMSException {
         long h = handle();
         try {
-            return c.call(h);
+            return c.call(provider, h);
         } catch (HeraldNativeException e) {
             throw JmsExceptions.convert(e);
         }
@@ -87,7 +101,7 @@ final class NativeResource {
     void run(VoidCall c) throws JMSException {
         long h = handle();
         try {
-            c.call(h);
+            c.call(provider, h);
         } catch (HeraldNativeException e) {
             throw JmsExceptions.convert(e);
         }

@@ -1,0 +1,314 @@
+//! Who commits, and when: group commit by the waiting threads themselves.
+//!
+//! Units wait in one queue. A thread that waits for its unit and finds nobody
+//! committing becomes the leader: it takes everything queued, commits it as one batch
+//! through the [`Writer`], and wakes the other waiters, one of whom leads the next batch
+//! if its unit came too late for this one. So a lone producer commits on its own thread,
+//! with no hand-off to a writer thread and back (each a wake-up costing tens of
+//! microseconds), and concurrent producers still share fsyncs: whatever gathers while one
+//! batch syncs goes into the next.
+//!
+//! Units that nobody waits for (relaxed acknowledgements) ride along with the next
+//! batch. The journal's own thread commits them when no batch comes within a tick, and
+//! looks after what has no waiter at all: units blocked for space whose time is up, and
+//! giving free pages back when idle.
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::{Request, Writer, MAX_BATCH, VACUUM_EVERY};
+use crate::journal::Error;
+
+/// How long a unit nobody waits for may wait for a batch before the journal's thread
+/// commits it.
+const TICK: Duration = Duration::from_millis(1);
+
+/// The longest a leader waits for more units (see [`Group::gather`]).
+const MAX_GATHER: Duration = Duration::from_millis(1);
+
+/// Where a unit's outcome is left for its owner.
+pub(super) type Outcome = OnceLock<Result<(), Error>>;
+
+/// The queue and the one connection: the writer is used only by the leader.
+pub(super) struct Group {
+    queue: Mutex<Queue>,
+    /// Signalled when a batch ends: waiters look at their outcome, one may lead.
+    finished: Condvar,
+    /// Signalled when a unit arrives while a leader gathers.
+    arrived: Condvar,
+    /// Wakes the journal's thread.
+    tick: Condvar,
+    /// `None` once closed. Locked only by the leader, so never contended.
+    writer: Mutex<Option<Writer>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    requests: VecDeque<Request>,
+    /// A leader is committing (it holds the writer).
+    committing: bool,
+    closed: bool,
+    /// Requests ever queued and ever taken: the journal's thread tells by them whether a
+    /// request has waited a whole tick.
+    queued: u64,
+    taken: u64,
+    /// Units blocked for space may go through now (the writer's `retry_parked`).
+    retry: bool,
+    /// When the first unit blocked for space gives up.
+    deadline: Option<Instant>,
+    /// The journal's thread sleeps with nothing queued: the next request wakes it.
+    asleep: bool,
+    /// Units queued that someone waits for (not relaxed).
+    strict: usize,
+    /// How many of those the last batch carried: how many writers seem active.
+    expected: usize,
+    /// How long a leader may wait for them: half the last commit's time.
+    window: Duration,
+    /// A leader is waiting for units to arrive.
+    gathering: bool,
+}
+
+impl Queue {
+    fn has_work(&self) -> bool {
+        !self.requests.is_empty() || self.retry
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Group {
+    pub(super) fn new(writer: Writer) -> Group {
+        Group {
+            queue: Mutex::new(Queue::default()),
+            finished: Condvar::new(),
+            arrived: Condvar::new(),
+            tick: Condvar::new(),
+            writer: Mutex::new(Some(writer)),
+        }
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        lock(&self.queue).closed
+    }
+
+    /// Queues a request behind those already queued.
+    pub(super) fn submit(&self, request: Request) -> Result<(), Error> {
+        let mut q = lock(&self.queue);
+        if q.closed {
+            return Err(Error::Closed);
+        }
+        if matches!(&request, Request::Write(unit) if !unit.relaxed) {
+            q.strict += 1;
+            if q.gathering && q.strict >= q.expected {
+                self.arrived.notify_one();
+            }
+        }
+        q.requests.push_back(request);
+        q.queued += 1;
+        if q.asleep {
+            q.asleep = false;
+            self.tick.notify_one();
+        }
+        Ok(())
+    }
+
+    /// The outcome, if the unit has been committed (or failed).
+    pub(super) fn poll(outcome: &Outcome) -> Option<Result<(), Error>> {
+        outcome.get().cloned()
+    }
+
+    /// Blocks until the unit's outcome is known, leading batches while nobody else does.
+    pub(super) fn wait(&self, outcome: &Outcome) -> Result<(), Error> {
+        if let Some(result) = outcome.get() {
+            return result.clone();
+        }
+        let mut q = lock(&self.queue);
+        loop {
+            if let Some(result) = outcome.get() {
+                return result.clone();
+            }
+            if !q.committing && q.has_work() {
+                q = self.lead(q);
+                continue;
+            }
+            if q.closed && !q.committing {
+                // Closing fails the units it does not commit; this one was lost.
+                return Err(Error::Closed);
+            }
+            q = self.finished.wait(q).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Commits one batch of what is queued, as the leader. Called with nobody
+    /// committing; returns with nobody committing.
+    fn lead<'q>(&'q self, mut q: MutexGuard<'q, Queue>) -> MutexGuard<'q, Queue> {
+        q.committing = true;
+        q = self.gather(q);
+        let n = q.requests.len().min(MAX_BATCH);
+        let batch: Vec<Request> = q.requests.drain(..n).collect();
+        let strict = batch.iter().filter(|r| matches!(r, Request::Write(unit) if !unit.relaxed)).count();
+        q.taken += n as u64;
+        q.strict -= strict;
+        drop(q);
+        let mut writer = lock(&self.writer);
+        let (retry, deadline, took) = match &mut *writer {
+            Some(w) => match catch_unwind(AssertUnwindSafe(|| w.process(batch))) {
+                Ok(()) => (w.retry_parked, w.parked_deadline(), w.last_commit),
+                Err(_) => {
+                    // A bug, not a storage failure: the units of this batch are lost
+                    // with it, so nothing more is written.
+                    tracing::error!("the journal writer panicked; the journal is closed");
+                    *writer = None;
+                    lock(&self.queue).closed = true;
+                    (false, None, Duration::ZERO)
+                }
+            },
+            None => {
+                fail_closed(batch);
+                (false, None, Duration::ZERO)
+            }
+        };
+        drop(writer);
+        let mut q = lock(&self.queue);
+        q.committing = false;
+        q.retry = retry;
+        q.deadline = deadline;
+        if strict > 0 {
+            q.expected = strict;
+            q.window = (took / 2).min(MAX_GATHER);
+        }
+        self.finished.notify_all();
+        q
+    }
+
+    /// When the last batch carried more waiting units than are queued now, waits a
+    /// little for the rest: writers whose units that batch carried are busy queueing
+    /// their next ones, and a batch without them would leave them for a commit of
+    /// their own.
+    fn gather<'q>(&'q self, mut q: MutexGuard<'q, Queue>) -> MutexGuard<'q, Queue> {
+        if q.strict == 0 || q.strict >= q.expected || q.window.is_zero() {
+            return q;
+        }
+        let deadline = Instant::now() + q.window;
+        q.gathering = true;
+        while q.strict < q.expected {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            q = self.arrived.wait_timeout(q, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        q.gathering = false;
+        q
+    }
+
+    /// Runs `f` on the writer once everything queued before is committed, with nobody
+    /// else committing meanwhile. `None` once closed.
+    pub(super) fn with_writer<R>(&self, f: impl FnOnce(&mut Writer) -> R) -> Option<R> {
+        let mut q = lock(&self.queue);
+        loop {
+            if q.committing {
+                q = self.finished.wait(q).unwrap_or_else(|p| p.into_inner());
+            } else if !q.requests.is_empty() {
+                q = self.lead(q);
+            } else {
+                break;
+            }
+        }
+        q.committing = true;
+        drop(q);
+        let result = lock(&self.writer).as_mut().map(f);
+        let mut q = lock(&self.queue);
+        q.committing = false;
+        self.finished.notify_all();
+        result
+    }
+
+    /// The journal's thread: commits what nobody leads, expires units blocked for space,
+    /// and gives free pages back when idle. Returns once closed.
+    pub(super) fn run(&self) {
+        let mut q = lock(&self.queue);
+        // Requests queued up to the last look: one still untaken has waited a tick.
+        let mut seen = q.queued;
+        let mut last_maintained = Instant::now();
+        loop {
+            if q.closed {
+                return;
+            }
+            let now = Instant::now();
+            let overdue = q.taken < seen && !q.requests.is_empty();
+            let expiring = q.deadline.is_some_and(|d| d <= now);
+            if !q.committing && (overdue || expiring || q.retry) {
+                q = self.lead(q);
+                seen = q.queued;
+                continue;
+            }
+            let quiet = seen == q.queued && !q.has_work() && !q.committing;
+            seen = q.queued;
+            let mut timeout = TICK;
+            if quiet {
+                if now - last_maintained >= VACUUM_EVERY {
+                    // Idle: a good moment to give every free page back.
+                    drop(q);
+                    self.with_writer(|w| w.maintain(None));
+                    last_maintained = Instant::now();
+                    q = lock(&self.queue);
+                    continue;
+                }
+                // Asleep until a request comes or it is time to look again.
+                q.asleep = true;
+                timeout = VACUUM_EVERY - (now - last_maintained);
+            }
+            if let Some(d) = q.deadline {
+                timeout = timeout.min(d.saturating_duration_since(now));
+            }
+            q = self.tick.wait_timeout(q, timeout).unwrap_or_else(|p| p.into_inner()).0;
+            q.asleep = false;
+        }
+    }
+
+    /// Refuses new requests, commits those queued, and closes the writer: units blocked
+    /// for space fail, the WAL is checkpointed. The journal's thread stops.
+    pub(super) fn close(&self) {
+        {
+            let mut q = lock(&self.queue);
+            q.closed = true;
+            self.tick.notify_all();
+        }
+        self.with_writer(|w| w.close());
+        let writer = lock(&self.writer).take();
+        drop(writer);
+    }
+}
+
+fn fail_closed(batch: Vec<Request>) {
+    for request in batch {
+        if let Request::Write(unit) = request {
+            let _ = unit.done.set(Err(Error::Closed));
+        }
+    }
+}
+
+/// A unit's handle for its owner: see [`crate::journal::Commit`].
+pub(crate) struct Ticket {
+    group: Arc<Group>,
+    outcome: Arc<Outcome>,
+}
+
+impl Ticket {
+    pub(super) fn new(group: Arc<Group>, outcome: Arc<Outcome>) -> Ticket {
+        Ticket { group, outcome }
+    }
+
+    pub(crate) fn poll(&self) -> Option<Result<(), Error>> {
+        Group::poll(&self.outcome)
+    }
+
+    pub(crate) fn wait(&self) -> Result<(), Error> {
+        self.group.wait(&self.outcome)
+    }
+}
