@@ -88,9 +88,22 @@ fn send(server: &ServerProcess, queue: &Destination, bodies: &[&str], mode: Deli
     conn.close();
 }
 
-/// `(body, redelivered, delivery count)` of everything another consumer finds on `queue`.
-fn taken_from(server: &ServerProcess, queue: &Destination) -> Vec<(String, bool, u32)> {
+/// `(body, redelivered, delivery count)` of everything another consumer finds on `queue`,
+/// once `waiting` messages wait there (the server has carried out the dropped
+/// connection's end: a consumer attached earlier could take what it returns first
+/// before the rest is back).
+fn taken_from(server: &ServerProcess, queue: &Destination, waiting: usize) -> Vec<(String, bool, u32)> {
     let conn = Connection::open(&server.url(), &ConnectOptions::default()).unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let stats = conn.stats().unwrap();
+        let depth = stats.iter().find(|s| s.destination == *queue).map_or(0, |s| s.depth);
+        if depth >= waiting {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{queue}: {depth} messages back, not {waiting}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     conn.start().unwrap();
     let s = conn.create_session(AckMode::Auto).unwrap();
     let c = s.create_consumer(queue, &ConsumerOptions::default()).unwrap();
@@ -122,7 +135,7 @@ fn cut_while_listening(server: &ServerProcess, queue: &Destination, ack: AckMode
 
 fn expect_first_redelivered(server: &ServerProcess, queue: &Destination, what: &str) {
     assert_eq!(
-        taken_from(server, queue),
+        taken_from(server, queue, 2),
         vec![("first".to_owned(), true, 2), ("second".to_owned(), false, 1)],
         "{what}: the listener's message comes back redelivered, the prefetched one as never delivered"
     );
@@ -176,7 +189,7 @@ fn an_acknowledged_listener_message_does_not_come_back_after_the_connection_drop
         relay.cut();
         assert!(conn.wait_for_failure(Some(WAIT)).is_some());
         assert_eq!(
-            taken_from(&server, &q),
+            taken_from(&server, &q, 1),
             vec![("second".to_owned(), false, 1)],
             "{ack:?}: the acknowledged message is gone, the prefetched one was never delivered"
         );
