@@ -7,7 +7,7 @@
 
 mod consume;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use herald_core::client::{AckMode, Browser, ConnectOptions, Connection, Session};
@@ -57,6 +57,9 @@ pub struct Handler {
     sessions: HashMap<u64, Session>,
     pub consumers: HashMap<u64, RemoteConsumer>,
     browsers: HashMap<u64, Browser>,
+    /// Sessions holding PERSISTENT messages for listeners (`Consumed` with `hold`), whose
+    /// `AcknowledgeHeld` therefore writes the journal.
+    held_persistent: HashSet<u64>,
     pub signal: Arc<Signal>,
 }
 
@@ -75,6 +78,7 @@ impl Handler {
             sessions: HashMap::new(),
             consumers: HashMap::new(),
             browsers: HashMap::new(),
+            held_persistent: HashSet::new(),
             signal: Arc::default(),
         })
     }
@@ -108,6 +112,7 @@ impl Handler {
             Request::CloseSession { session } => {
                 let s = self.sessions.remove(&session).ok_or_else(|| unknown("session", session))?;
                 self.consumers.retain(|_, c| c.session != session);
+                self.held_persistent.remove(&session);
                 s.close();
             }
             Request::CreateConsumer { session, consumer, destination, selector, no_local, subscription, prefetch } => {
@@ -170,7 +175,9 @@ impl Handler {
                     c.credit = c.credit.saturating_add(1).min(c.prefetch);
                     self.signal.mark(consumer);
                 }
-                c.persistent_in_flight.remove(&tag);
+                if c.persistent_in_flight.remove(&tag) && hold {
+                    self.held_persistent.insert(c.session);
+                }
                 c.consumer.consumed(tag, hold)?;
             }
             Request::Send { session, destination, message } => {
@@ -206,13 +213,17 @@ impl Handler {
                 self.browsers.remove(&browser);
             }
             Request::Acknowledge { session } => self.session(session)?.acknowledge()?,
-            Request::AcknowledgeHeld { session } => self.session(session)?.acknowledge_held()?,
+            Request::AcknowledgeHeld { session } => {
+                self.held_persistent.remove(&session);
+                self.session(session)?.acknowledge_held()?
+            }
             Request::Commit { session } => self.session(session)?.commit()?,
             Request::Rollback { session } => {
                 self.session(session)?.rollback()?;
                 self.refill(session);
             }
             Request::Recover { session } => {
+                self.held_persistent.remove(&session);
                 self.session(session)?.recover()?;
                 self.refill(session);
             }
@@ -281,6 +292,8 @@ impl Handler {
                 Request::Consumed { consumer, tag, .. } => {
                     self.consumers.get(consumer).is_some_and(|c| c.persistent_in_flight.contains(tag))
                 }
+                // A listener's NON_PERSISTENT messages are acknowledged in memory.
+                Request::AcknowledgeHeld { session } => self.held_persistent.contains(session),
                 Request::Pull { .. } | Request::Start | Request::Stop | Request::CloseBrowser { .. } => false,
                 _ => true,
             },
