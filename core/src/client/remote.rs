@@ -232,6 +232,17 @@ struct Outgoing {
     writer_watching: bool,
     /// [`Shared::frames_in`] when a batch last left.
     frames_in_at_send: u64,
+    /// Counts the batches that left: a frame queued in `buf` is still there while this
+    /// has not changed (see [`QueuedFrame`]).
+    batches: u64,
+}
+
+/// Where a frame waits in [`Outgoing::buf`], until the batch holding it leaves.
+#[derive(Clone, Copy)]
+struct QueuedFrame {
+    batch: u64,
+    start: usize,
+    end: usize,
 }
 
 /// How long acknowledgements of received messages may wait to leave together.
@@ -323,6 +334,16 @@ type Owner = u64;
 /// The owner of requests that belong to no session. Session IDs start at 1.
 const CONNECTION: Owner = 0;
 
+/// The ID of a request of `owner` sent without waiting.
+fn quiet_id(owner: Owner) -> u64 {
+    debug_assert!(owner & wire::QUIET == 0, "session IDs stay below wire::QUIET");
+    if owner == CONNECTION {
+        NO_REPLY
+    } else {
+        wire::QUIET | owner
+    }
+}
+
 /// Failures of requests nobody waited for. A session's failures are its own: a
 /// NON_PERSISTENT or transacted send of one session that fails is reported by that
 /// session's next send, commit or acknowledge, never by another's (whose transaction it
@@ -346,6 +367,7 @@ impl SocketWriter {
     /// Writes what `out` holds, taken under its lock (the caller holds it).
     fn take_and_send(&mut self, mut out: MutexGuard<'_, Outgoing>, frames_in: u64) -> std::io::Result<()> {
         std::mem::swap(&mut self.batch, &mut out.buf);
+        out.batches += 1;
         out.frames_in_at_send = frames_in;
         out.urgent = false;
         out.tls_output = false;
@@ -407,6 +429,11 @@ impl Shared {
     /// Queues a frame for the writer; a lazy one may wait a little to leave with
     /// others.
     fn push(&self, frame_type: FrameType, body: &RequestFrame, urgent: bool) -> Result<()> {
+        self.push_queued(frame_type, body, urgent).map(drop)
+    }
+
+    /// [`Self::push`], telling where the frame waits when it did not leave at once.
+    fn push_queued(&self, frame_type: FrameType, body: &RequestFrame, urgent: bool) -> Result<Option<QueuedFrame>> {
         let mut out = lock(&self.out);
         if out.closed {
             drop(out);
@@ -423,8 +450,43 @@ impl Shared {
                 format!("the message needs a frame of {len} bytes; the server accepts at most {}", self.max_frame),
             ));
         }
+        let queued = QueuedFrame { batch: out.batches, start, end: out.buf.len() };
         let was_urgent = out.urgent;
         out.urgent |= urgent || out.buf.len() >= LAZY_BYTES;
+        let sent = self.send_or_hand_over(out, was_urgent, start == 0)?;
+        Ok((!sent).then_some(queued))
+    }
+
+    /// Replaces a frame still waiting in the outgoing buffer by `body`, encoded to the
+    /// same length (a flag flipped); false when it left already, or the lengths differ.
+    fn rewrite_queued(&self, at: QueuedFrame, body: &RequestFrame) -> bool {
+        let mut out = lock(&self.out);
+        if out.closed || out.batches != at.batch || out.buf.len() < at.end {
+            return false;
+        }
+        let mut frame = Vec::with_capacity(at.end - at.start);
+        wire::encode_into(&mut frame, FrameType::Request, body);
+        if frame.len() != at.end - at.start {
+            return false;
+        }
+        out.buf[at.start..at.end].copy_from_slice(&frame);
+        true
+    }
+
+    /// Lets what the outgoing buffer holds leave now, as an urgent frame would.
+    fn hurry(&self) -> Result<()> {
+        let mut out = lock(&self.out);
+        if out.buf.is_empty() || out.closed {
+            return Ok(());
+        }
+        let was_urgent = std::mem::replace(&mut out.urgent, true);
+        self.send_or_hand_over(out, was_urgent, false).map(drop)
+    }
+
+    /// Sends what `out` holds on this thread when it is urgent and that pays (see
+    /// [`BURST_GAP`]), else leaves it to the writer thread, waking it when needed.
+    /// True when it was sent here.
+    fn send_or_hand_over(&self, out: MutexGuard<'_, Outgoing>, was_urgent: bool, was_empty: bool) -> Result<bool> {
         let frames_in = self.frames_in.load(Ordering::Relaxed);
         let conversing = frames_in != out.frames_in_at_send;
         if out.urgent && (conversing || out.last_send.is_none_or(|t| t.elapsed() >= BURST_GAP)) {
@@ -442,15 +504,15 @@ impl Shared {
                     self.fail(e.clone());
                     return Err(e);
                 }
-                return Ok(());
+                return Ok(true);
             }
         }
-        let wake = out.urgent && !was_urgent || start == 0 && !out.writer_watching;
+        let wake = out.urgent && !was_urgent || was_empty && !out.writer_watching;
         drop(out);
         if wake {
             self.out_cond.notify_one();
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Sends lazily: for acknowledgements of received messages, which many receives in
@@ -495,10 +557,13 @@ impl Shared {
 
     /// [`Self::post`] (`urgent`) or [`Self::post_lazy`].
     fn post_as(&self, owner: Owner, request: Request, urgent: bool) -> Result<()> {
+        self.post_queued(owner, request, urgent).map(drop)
+    }
+
+    /// [`Self::post_as`], telling where the frame waits when it did not leave at once.
+    fn post_queued(&self, owner: Owner, request: Request, urgent: bool) -> Result<Option<QueuedFrame>> {
         self.check_open()?;
-        debug_assert!(owner & wire::QUIET == 0, "session IDs stay below wire::QUIET");
-        let id = if owner == CONNECTION { NO_REPLY } else { wire::QUIET | owner };
-        self.push(FrameType::Request, &RequestFrame { id, request }, urgent)
+        self.push_queued(FrameType::Request, &RequestFrame { id: quiet_id(owner), request }, urgent)
     }
 
     /// Sends a request and waits for its reply.
@@ -1220,7 +1285,7 @@ impl RemoteConnection {
             mode,
             prefetch: self.prefetch,
             closed: AtomicBool::new(false),
-            held: AtomicBool::new(false),
+            held: Mutex::default(),
         }))
     }
 
@@ -1300,9 +1365,18 @@ pub(crate) struct RemoteSession {
     mode: AckMode,
     prefetch: u32,
     closed: AtomicBool,
-    /// AUTO and DUPS_OK: the server holds messages MessageListeners received, to be
-    /// acknowledged once the listeners returned (see [`RemoteSession::hold`]).
-    held: AtomicBool,
+    /// AUTO and DUPS_OK: what MessageListeners received (see [`RemoteSession::hold`]).
+    held: Mutex<Held>,
+}
+
+/// An AUTO or DUPS_OK session's reports of messages handed to listeners, which the
+/// listeners' return acknowledges.
+#[derive(Default)]
+struct Held {
+    /// Reports still waiting in the outgoing buffer: where, and their consumer and tag.
+    queued: Vec<(QueuedFrame, u64, u64)>,
+    /// Some reports left: the server holds their messages until `AcknowledgeHeld`.
+    sent: bool,
 }
 
 impl RemoteSession {
@@ -1392,36 +1466,66 @@ impl RemoteSession {
         self.shared.call(Request::Acknowledge { session: self.id }, None).map(drop)
     }
 
-    /// AUTO and DUPS_OK: acknowledges what MessageListeners received, once they returned:
-    /// one `AcknowledgeHeld` that nothing waits for, as with the receipts of `receive`;
-    /// it leaves at once in AUTO, lazily (with the next frame, or within [`LAZY_DELAY`])
-    /// in DUPS_OK. A failure on the server comes back as the session's async error,
-    /// reported by its next send, commit or `acknowledge`. The server carries out a
-    /// connection's requests in the order they were sent, so this acknowledges exactly
-    /// the messages reported held before it, and a later `recover` or close finds it
-    /// done.
+    /// AUTO and DUPS_OK: acknowledges what MessageListeners received, once they returned.
+    /// Nothing waits for the server, as with the receipts of `receive`; the
+    /// acknowledgement leaves at once in AUTO, lazily (with the next frame, or within
+    /// [`LAZY_DELAY`]) in DUPS_OK. A listener's report that is still waiting to leave (a
+    /// quick listener) becomes the acknowledgement itself: the same `Consumed` without
+    /// `hold`, so such a message costs one frame, as a `receive` does. Reports that left
+    /// are acknowledged by one `AcknowledgeHeld`. A failure on the server comes back as
+    /// the session's async error, reported by its next send, commit or `acknowledge`.
+    /// The server carries out a connection's requests in the order they were sent, so
+    /// this acknowledges exactly what was reported before it, and a later `recover` or
+    /// close finds it done.
     pub fn acknowledge_held(&self) -> Result<()> {
         self.check_open()?;
-        if !self.mode.acknowledges_automatically() || !self.held.swap(false, Ordering::AcqRel) {
+        if !self.mode.acknowledges_automatically() {
             return Ok(());
         }
+        let (queued, mut sent) = {
+            let mut held = lock(&self.held);
+            (std::mem::take(&mut held.queued), std::mem::take(&mut held.sent))
+        };
+        let id = quiet_id(self.id);
+        let mut rewritten = false;
+        for (at, consumer, tag) in queued {
+            let ack = RequestFrame { id, request: Request::Consumed { consumer, tag, hold: false } };
+            if self.shared.rewrite_queued(at, &ack) {
+                rewritten = true;
+            } else {
+                sent = true;
+            }
+        }
         let urgent = self.mode == AckMode::Auto;
-        self.shared.post_as(self.id, Request::AcknowledgeHeld { session: self.id }, urgent)
+        if sent {
+            // (Takes the rewritten ones along.)
+            self.shared.post_as(self.id, Request::AcknowledgeHeld { session: self.id }, urgent)
+        } else if rewritten && urgent {
+            self.shared.hurry()
+        } else {
+            Ok(())
+        }
         // A failure of an earlier request without a reply is left for the next send,
         // commit or acknowledge() to report, not this listener's business.
     }
 
     /// Receive side: `tag` goes to a listener (AUTO, DUPS_OK). The server hears of it
     /// before the listener is done with it: a lazy `Consumed` with `hold`, which leaves
-    /// with the next frame (this consumer's next wait, the listener's first request, the
-    /// acknowledgement) or within [`LAZY_DELAY`], so nobody waits and no write system
-    /// call is added. The server then holds it as delivered and unacknowledged: if the
-    /// listener fails (`recover`), the session or its consumer closes, or the connection
-    /// drops before [`Self::acknowledge_held`], it comes back redelivered
-    /// (`JMSRedelivered`, `JMSXDeliveryCount` + 1).
+    /// with the next frame (the listener's first request, the consumer's next wait) or
+    /// within [`LAZY_DELAY`], so nobody waits for it. Once it left, the server holds the
+    /// message as delivered and unacknowledged: if the listener fails (`recover`), the
+    /// session or its consumer closes, or the connection drops before
+    /// [`Self::acknowledge_held`], it comes back redelivered (`JMSRedelivered`,
+    /// `JMSXDeliveryCount` + 1).
     fn hold(&self, consumer: u64, tag: u64) -> Result<()> {
-        self.held.store(true, Ordering::Release);
-        self.shared.post_lazy(self.id, Request::Consumed { consumer, tag, hold: true })
+        let report = Request::Consumed { consumer, tag, hold: true };
+        let queued = self.shared.post_queued(self.id, report, false)?;
+        let mut held = lock(&self.held);
+        match queued {
+            Some(at) => held.queued.push((at, consumer, tag)),
+            None => held.sent = true,
+        }
+        Ok(())
     }
 
     pub fn commit(&self) -> Result<()> {
@@ -1453,8 +1557,9 @@ impl RemoteSession {
         if self.mode == AckMode::Transacted {
             return Err(Error::illegal_state("recover() cannot be called on a transacted session; use rollback()"));
         }
-        // What listeners got is held on the server: it comes back redelivered.
-        self.held.store(false, Ordering::Release);
+        // What listeners got is reported held (the reports still queued leave before
+        // the Recover): it comes back redelivered.
+        *lock(&self.held) = Held::default();
         self.shared.call(Request::Recover { session: self.id }, Some(self.id)).map(drop)
     }
 
@@ -1712,6 +1817,22 @@ mod tests {
         assert!(parse_url("tcp://h:1?color=red").is_err());
         assert!(parse_url("tcp://h:1?user=%zz").is_err());
         assert!(!u.tls);
+    }
+
+    #[test]
+    fn a_listeners_report_becomes_its_acknowledgement_in_place() {
+        // `acknowledge_held` rewrites a queued `Consumed` with `hold` into one without,
+        // which needs both to encode to the same length.
+        for (consumer, tag) in [(1, 1), (7, 300), (1 << 20, u64::from(u32::MAX) + 1), (u64::MAX >> 1, u64::MAX)] {
+            let frame = |hold| {
+                let mut out = Vec::new();
+                let request = Request::Consumed { consumer, tag, hold };
+                wire::encode_into(&mut out, FrameType::Request, &RequestFrame { id: quiet_id(consumer), request });
+                out
+            };
+            assert_eq!(frame(true).len(), frame(false).len());
+            assert_ne!(frame(true), frame(false));
+        }
     }
 
     #[test]
