@@ -58,6 +58,58 @@ impl Default for BrokerConfig {
     }
 }
 
+/// A unit of [`Broker::apply_started`] whose journal write is under way. Its messages
+/// become visible, and its acknowledgements count, only once [`Applying::finish`] hears
+/// the write succeeded.
+#[must_use = "a unit started must be finished"]
+pub(crate) struct Applying {
+    broker: Broker,
+    /// The journal write, when there is one; taken by whoever waits for it.
+    pub(crate) commit: Option<Commit>,
+    acks: Vec<(Arc<MessageQueue>, Entry)>,
+    /// Per message: the queues it is resident in, those holding it in their journal
+    /// tail, and its entry.
+    placements: Vec<(Vec<Arc<MessageQueue>>, Vec<Arc<MessageQueue>>, Entry)>,
+}
+
+impl Applying {
+    /// Makes the unit visible once `written` (the journal write's outcome) says it is
+    /// stored; a failed write fails the unit and leaves nothing of it.
+    pub(crate) fn finish(self, written: std::result::Result<(), crate::journal::Error>) -> Result<()> {
+        let Applying { broker, commit: _, acks, placements } = self;
+        if let Err(e) = written {
+            for (_, tail_stores, entry) in &placements {
+                for q in tail_stores {
+                    q.tail_written(entry.key, false);
+                }
+            }
+            return Err(e.into());
+        }
+        for (queue, _) in &acks {
+            queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
+        }
+        let now = now_millis();
+        for (resident, tail_stores, entry) in placements {
+            for q in &tail_stores {
+                let written = q.tail_written(entry.key, true);
+                if written.refill {
+                    broker.refill(q, now);
+                }
+                poke_all(&written.poke);
+            }
+            let mut entry = Some(entry);
+            let last = resident.len().saturating_sub(1);
+            for (i, queue) in resident.iter().enumerate() {
+                let e = if i == last { entry.take() } else { entry.clone() };
+                if let Some(e) = e {
+                    broker.place(queue, e, now);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A handle to a running broker; clones share it. The sweeper thread stops when the
 /// last handle is dropped.
 #[derive(Clone)]
@@ -653,6 +705,19 @@ impl Broker {
         acks: Vec<(Arc<MessageQueue>, Entry)>,
         origin: u64,
     ) -> Result<()> {
+        let mut applying = self.apply_started(sends, acks, origin)?;
+        let written = applying.commit.take().map_or(Ok(()), Commit::wait);
+        applying.finish(written)
+    }
+
+    /// [`Broker::apply`] up to the journal write, which is started and not waited for:
+    /// the returned [`Applying`] finishes the unit once it is written.
+    pub(crate) fn apply_started(
+        &self,
+        sends: Vec<(Destination, Arc<Message>)>,
+        acks: Vec<(Arc<MessageQueue>, Entry)>,
+        origin: u64,
+    ) -> Result<Applying> {
         let durable_journal = self.journal().is_durable();
         // Where each message goes, before any key is taken: a refused destination fails
         // the whole unit.
@@ -706,39 +771,27 @@ impl Broker {
                 }
             }
         }
-        if !ops.is_empty() {
-            let written = if sync { self.journal().write(ops) } else { self.journal().write_relaxed(ops) };
-            if let Err(e) = written {
-                for (_, tail_stores, entry) in &placements {
-                    for q in tail_stores {
-                        q.tail_written(entry.key, false);
-                    }
-                }
-                return Err(e.into());
-            }
+        let commit = match ops.is_empty() {
+            true => None,
+            false if sync => Some(self.journal().write_started(ops)),
+            false => Some(Commit::done(self.journal().write_relaxed(ops))),
+        };
+        Ok(Applying { broker: self.clone(), commit, acks, placements })
+    }
+
+    /// [`Broker::send`], for a PERSISTENT message to a durable journal started and not
+    /// waited for (`Some`); any other send is carried out at once (`None`).
+    pub(crate) fn send_started(
+        &self,
+        dest: &Destination,
+        message: Arc<Message>,
+        origin: u64,
+        route: Option<&Route>,
+    ) -> Result<Option<Applying>> {
+        if self.journal().is_durable() && message.delivery_mode == DeliveryMode::Persistent {
+            return self.apply_started(vec![(dest.clone(), message)], Vec::new(), origin).map(Some);
         }
-        for (queue, _) in &acks {
-            queue.counters.acknowledged.fetch_add(1, Ordering::Relaxed);
-        }
-        let now = now_millis();
-        for (resident, tail_stores, entry) in placements {
-            for q in &tail_stores {
-                let written = q.tail_written(entry.key, true);
-                if written.refill {
-                    self.refill(q, now);
-                }
-                poke_all(&written.poke);
-            }
-            let mut entry = Some(entry);
-            let last = resident.len().saturating_sub(1);
-            for (i, queue) in resident.iter().enumerate() {
-                let e = if i == last { entry.take() } else { entry.clone() };
-                if let Some(e) = e {
-                    self.place(queue, e, now);
-                }
-            }
-        }
-        Ok(())
+        self.send(dest, message, origin, route).map(|()| None)
     }
 
     /// Reads `queue`'s tail back and hands it to waiting consumers.

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::broker::{now_millis, Broker, Route};
+use crate::broker::{now_millis, Applying, Broker, Route};
 use crate::destination::Destination;
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::Commit;
@@ -211,6 +211,21 @@ impl SessionCore {
         }
         self.check_open()?;
         self.broker().send(&destination, message, self.connection.id, route)
+    }
+
+    /// [`SessionCore::send`], with the journal write of a PERSISTENT message started and
+    /// not waited for (`Some`); everything else is done at once (`None`).
+    pub fn send_started(
+        &self,
+        destination: Destination,
+        message: Arc<Message>,
+        route: Option<&Route>,
+    ) -> Result<Option<Applying>> {
+        if self.mode == AckMode::Transacted {
+            return self.send(destination, message, route).map(|()| None);
+        }
+        self.check_open()?;
+        self.broker().send_started(&destination, message, self.connection.id, route)
     }
 
     // ---- receiving ----

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use herald_core::wire::{self, Frame, FrameType, Reply, ReplyFrame, RequestFrame, WireError, Welcome};
-use herald_core::{Broker, Error, ErrorKind};
+use herald_core::{Broker, DeliveryMode, Error, ErrorKind};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -213,7 +213,7 @@ async fn client_loop<S: AsyncRead + AsyncWrite + Unpin + Send>(
                 return Err(Error::new(ErrorKind::Io, format!("no frame from the client for {} ms; closing", idle.as_millis())));
             }
         }
-        let closing = turn(first, conn, handler, &signal, ctx.durable, peer)?;
+        let closing = turn(first, conn, handler, &signal, ctx.durable, peer).await?;
         if conn.has_output() {
             if let Err(e) = conn.flush().await {
                 tracing::debug!(%peer, cause = %e, "write failed");
@@ -234,12 +234,13 @@ const CHUNK: usize = 32;
 /// costs one write), then pushes what the consumers may take. Returns true when the
 /// client asked to close.
 ///
-/// With a durable journal, broker calls that may wait for it (a PERSISTENT send, the
-/// acknowledgement of a PERSISTENT message, recording its delivery, transactions, ...)
-/// run in one blocking section per phase, off the async threads; a turn that cannot
-/// touch the journal (NON_PERSISTENT traffic) stays on them, since leaving costs a
-/// thread hand-off that would dominate its cost.
-fn turn<S: AsyncRead + AsyncWrite + Unpin + Send>(
+/// With a durable journal, broker calls that may wait for a commit (a PERSISTENT send,
+/// CLIENT_ACKNOWLEDGE acknowledgements, transactions, ...) run in one blocking section
+/// per chunk, off the async threads. The rest stays on them, since leaving costs a
+/// thread hand-off that would dominate its cost: NON_PERSISTENT traffic, and the
+/// delivery records and automatic acknowledgements of PERSISTENT messages, which are
+/// appends to the delivery log.
+async fn turn<S: AsyncRead + AsyncWrite + Unpin + Send>(
     first: Option<Frame>,
     conn: &mut Connection<S>,
     handler: &mut Handler,
@@ -263,15 +264,7 @@ fn turn<S: AsyncRead + AsyncWrite + Unpin + Send>(
             }
             let full = chunk.len() == CHUNK;
             handled += chunk.len();
-            let may_block = durable && chunk.iter().any(|f| handler.may_block(f));
-            closing = blocking(may_block, || -> Result<bool, Error> {
-                for frame in chunk.drain(..) {
-                    if handle_frame(frame, conn, handler, peer)? {
-                        return Ok(true);
-                    }
-                }
-                Ok(false)
-            })?;
+            closing = handle_chunk(std::mem::take(&mut chunk), conn, handler, durable, peer).await?;
             // Enough for one turn: pushing and writing come next.
             if closing || !full || handled >= 1024 {
                 break;
@@ -279,23 +272,87 @@ fn turn<S: AsyncRead + AsyncWrite + Unpin + Send>(
         }
     }
     // Push to the consumers that have something, within their credit.
-    let dirty = signal.take();
-    let may_block = durable && dirty.iter().any(|id| handler.consumers.get(id).is_some_and(|c| c.may_block()));
-    let again = blocking(may_block, || {
-        let mut again = Vec::new();
-        for id in dirty {
-            if let Some(c) = handler.consumers.get_mut(&id) {
-                if c.push(conn) {
-                    again.push(id);
-                }
+    // On the async thread: recording a PERSISTENT message's delivery is an append to
+    // the delivery log, which waits for no commit.
+    for id in signal.take() {
+        if let Some(c) = handler.consumers.get_mut(&id) {
+            if c.push(conn) {
+                signal.mark(id);
             }
         }
-        again
-    });
-    for id in again {
-        signal.mark(id);
     }
     Ok(closing)
+}
+
+/// Carries out frames in order. A PERSISTENT send is awaited while its message is
+/// written, so no thread waits for the journal and the async threads serve other
+/// clients meanwhile; runs of other frames go through one blocking section when one of
+/// them may wait. Returns true when the client asked to close.
+async fn handle_chunk<S: AsyncRead + AsyncWrite + Unpin + Send>(
+    frames: Vec<Frame>,
+    conn: &mut Connection<S>,
+    handler: &mut Handler,
+    durable: bool,
+    peer: SocketAddr,
+) -> Result<bool, Error> {
+    let mut run = Vec::with_capacity(frames.len());
+    for frame in frames {
+        match frame {
+            Frame::Request(RequestFrame { id, request: wire::Request::Send { session, destination, message } })
+                if durable && message.delivery_mode == DeliveryMode::Persistent =>
+            {
+                if handle_run(&mut run, conn, handler, durable, peer)? {
+                    return Ok(true);
+                }
+                let result = match handler.send_started(session, destination, message) {
+                    Ok(pending) => pending.await,
+                    Err(e) => Err(e),
+                };
+                answer(conn, peer, id, result.map(|()| Reply::Done));
+            }
+            other => run.push(other),
+        }
+    }
+    handle_run(&mut run, conn, handler, durable, peer)
+}
+
+/// Carries out `run`, off the async threads if a frame may wait for the journal.
+fn handle_run<S: AsyncRead + AsyncWrite + Unpin + Send>(
+    run: &mut Vec<Frame>,
+    conn: &mut Connection<S>,
+    handler: &mut Handler,
+    durable: bool,
+    peer: SocketAddr,
+) -> Result<bool, Error> {
+    if run.is_empty() {
+        return Ok(false);
+    }
+    let may_block = durable && run.iter().any(|f| handler.may_block(f));
+    blocking(may_block, || -> Result<bool, Error> {
+        for frame in run.drain(..) {
+            if handle_frame(frame, conn, handler, peer)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    })
+}
+
+/// Queues the reply to request `id`: always for a failure, which a request sent
+/// without waiting learns of this way too.
+fn answer<S: AsyncRead + AsyncWrite + Unpin + Send>(
+    conn: &mut Connection<S>,
+    peer: SocketAddr,
+    id: u64,
+    result: Result<Reply, Error>,
+) {
+    if let Err(e) = &result {
+        tracing::debug!(%peer, id, cause = %e, "request failed");
+    }
+    if wire::wants_reply(id) || result.is_err() {
+        let result: Result<Reply, WireError> = result.map_err(WireError::from);
+        conn.queue(FrameType::Reply, &ReplyFrame { id, result });
+    }
 }
 
 /// Carries out one frame from a connected client. Returns true when the client asked to
@@ -310,14 +367,7 @@ fn handle_frame<S: AsyncRead + AsyncWrite + Unpin + Send>(
         Frame::Heartbeat => Ok(false),
         Frame::Request(RequestFrame { id, request }) => {
             let closing = matches!(request, herald_core::wire::Request::Close);
-            let result = handler.handle(request);
-            if let Err(e) = &result {
-                tracing::debug!(%peer, id, cause = %e, "request failed");
-            }
-            if wire::wants_reply(id) || result.is_err() {
-                let result: Result<Reply, WireError> = result.map_err(WireError::from);
-                conn.queue(FrameType::Reply, &ReplyFrame { id, result });
-            }
+            answer(conn, peer, id, handler.handle(request));
             Ok(closing)
         }
         other => Err(protocol_error(format!("a client may not send a {:?} frame", other.frame_type()))),

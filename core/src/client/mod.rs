@@ -37,5 +37,5 @@ pub use browser::Browser;
 pub use connection::{ConnectOptions, Connection};
 pub use consumer::{Consumer, ConsumerOptions, SubscriptionOptions};
 pub use producer::{Producer, SendOptions, Sent};
-pub use session::Session;
+pub use session::{PendingSend, Session};
 pub use vm::{vm_broker, vm_shutdown, VmConfig};

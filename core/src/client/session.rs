@@ -1,18 +1,78 @@
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use super::browser::Browser;
 use super::consumer::{Consumer, ConsumerOptions};
 use super::producer::Producer;
 use super::remote::RemoteSession;
-use crate::broker::{now_millis, Route, SubscriptionRequest};
+use crate::broker::{now_millis, Applying, Route, SubscriptionRequest};
 use crate::destination::Destination;
 use crate::error::{Error, Result};
+use crate::journal::Commit;
 use crate::message::Message;
 use crate::queue::ConsumerLink;
 use crate::selector::Selector;
 use crate::session::{AckMode, ConsumerCore, SessionCore};
 use crate::topic::SubscriptionKind;
+
+/// A send under way (see [`Session::send_started`]): wait for it, or await it.
+///
+/// Dropped before it finished, it finishes on the dropping thread, blocking until the
+/// journal has the message: an abandoned send still lands once, as a send that returned
+/// would.
+#[must_use = "a send under way must be waited for before it counts as sent"]
+pub struct PendingSend {
+    applying: Option<Applying>,
+}
+
+impl PendingSend {
+    fn done() -> PendingSend {
+        PendingSend { applying: None }
+    }
+
+    /// Blocks until the message is stored and visible to consumers, or the send failed.
+    pub fn wait(mut self) -> Result<()> {
+        match self.applying.take() {
+            None => Ok(()),
+            Some(mut applying) => {
+                let written = applying.commit.take().map_or(Ok(()), Commit::wait);
+                applying.finish(written)
+            }
+        }
+    }
+}
+
+/// Waiting without blocking the task's thread: the journal commits on its own thread.
+impl Future for PendingSend {
+    type Output = Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let Some(applying) = self.applying.as_mut() else { return Poll::Ready(Ok(())) };
+        let written = match applying.commit.as_mut() {
+            Some(commit) => match Pin::new(commit).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(written) => written,
+            },
+            None => Ok(()),
+        };
+        let applying = self.applying.take().expect("checked above");
+        Poll::Ready(applying.finish(written))
+    }
+}
+
+impl Drop for PendingSend {
+    fn drop(&mut self) {
+        if let Some(mut applying) = self.applying.take() {
+            let written = applying.commit.take().map_or(Ok(()), Commit::wait);
+            if let Err(e) = applying.finish(written) {
+                tracing::debug!(cause = %e, "an abandoned send failed");
+            }
+        }
+    }
+}
 
 /// A single-threaded context for sending and receiving, with its acknowledgement mode.
 pub struct Session {
@@ -77,6 +137,21 @@ impl Session {
     pub fn send_prepared(&self, destination: Destination, message: Message) -> Result<()> {
         self.imp.check_open()?;
         self.imp.send(destination, message)
+    }
+
+    /// [`Session::send_prepared`] without waiting for the journal: a PERSISTENT message
+    /// to an in-process broker with a durable journal is written while the caller does
+    /// something else (a server serves other clients), and counts as sent once the
+    /// returned [`PendingSend`] finishes. Any other send is done when this returns.
+    #[doc(hidden)]
+    pub fn send_started(&self, destination: Destination, message: Message) -> Result<PendingSend> {
+        self.imp.check_open()?;
+        match &self.imp {
+            SessionImp::Local(core) => {
+                Ok(PendingSend { applying: core.send_started(destination, Arc::new(message), None)? })
+            }
+            SessionImp::Remote(remote) => remote.send(destination, message).map(|()| PendingSend::done()),
+        }
     }
 
     /// A consumer of a queue, or of a topic through the subscription `options` describe.

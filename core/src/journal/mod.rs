@@ -273,6 +273,19 @@ impl Commit {
     }
 }
 
+/// Waiting without blocking a thread: the journal commits the write on its own thread
+/// and wakes the task.
+impl std::future::Future for Commit {
+    type Output = Result<(), Error>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        match &self.0 {
+            CommitState::Done(result) => std::task::Poll::Ready(result.clone()),
+            CommitState::Pending(ticket) => ticket.poll_wait(cx),
+        }
+    }
+}
+
 impl std::fmt::Debug for Commit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self.0 {

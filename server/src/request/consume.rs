@@ -1,11 +1,10 @@
 //! Remote consumers: pushing deliveries within the client's credit.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use herald_core::client::{Consumer, ConsumerOptions, Session, SubscriptionOptions};
 use herald_core::wire::{DeliverRef, FrameType, WireSubscription};
-use herald_core::{DeliveryMode, Destination, Result};
+use herald_core::{Destination, Result};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::Signal;
@@ -19,12 +18,6 @@ pub struct RemoteConsumer {
     pub credit: u32,
     pub prefetch: u32,
     id: u64,
-    /// Tags of the PERSISTENT messages pushed and not yet reported consumed: their
-    /// acknowledgement writes the journal.
-    pub persistent_in_flight: HashSet<u64>,
-    /// Whether the last message pushed was PERSISTENT (so pushing records its delivery
-    /// in the journal): the guess for the next push. True until the first push.
-    journaled: bool,
 }
 
 impl RemoteConsumer {
@@ -59,16 +52,7 @@ impl RemoteConsumer {
             credit: prefetch,
             prefetch,
             id,
-            persistent_in_flight: HashSet::new(),
-            journaled: true,
         })
-    }
-
-    /// Whether pushing may wait for the journal: it records the delivery of a PERSISTENT
-    /// message, and reads back a paged one. Guessed from the last message pushed; a wrong
-    /// guess costs a short relaxed (unsynced) journal write on an async thread.
-    pub fn may_block(&self) -> bool {
-        self.credit > 0 && self.journaled
     }
 
     /// Pushes what is ready, within the credit, into `conn`'s output batch. Returns true
@@ -87,10 +71,6 @@ impl RemoteConsumer {
                         },
                     );
                     self.credit -= 1;
-                    self.journaled = delivery.message().delivery_mode == DeliveryMode::Persistent;
-                    if self.journaled {
-                        self.persistent_in_flight.insert(tag);
-                    }
                     // Keep batches bounded so a large backlog interleaves with reading.
                     if conn.pending_output() > 256 * 1024 {
                         return self.credit > 0;

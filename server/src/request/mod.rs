@@ -7,12 +7,12 @@
 
 mod consume;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use herald_core::client::{AckMode, Browser, ConnectOptions, Connection, Session};
+use herald_core::client::{AckMode, Browser, ConnectOptions, Connection, PendingSend, Session};
 use herald_core::wire::{Frame, Reply, Request, RequestFrame, StatLine};
-use herald_core::{Broker, DeliveryMode, Destination, Error, ErrorKind, Result};
+use herald_core::{Broker, DeliveryMode, Destination, Error, ErrorKind, Message, Result};
 use tokio::sync::Notify;
 
 use crate::auth::{Access, Permission};
@@ -57,9 +57,6 @@ pub struct Handler {
     sessions: HashMap<u64, Session>,
     pub consumers: HashMap<u64, RemoteConsumer>,
     browsers: HashMap<u64, Browser>,
-    /// Sessions holding PERSISTENT messages for listeners (`Consumed` with `hold`), whose
-    /// `AcknowledgeHeld` therefore writes the journal.
-    held_persistent: HashSet<u64>,
     pub signal: Arc<Signal>,
 }
 
@@ -78,7 +75,6 @@ impl Handler {
             sessions: HashMap::new(),
             consumers: HashMap::new(),
             browsers: HashMap::new(),
-            held_persistent: HashSet::new(),
             signal: Arc::default(),
         })
     }
@@ -112,7 +108,6 @@ impl Handler {
             Request::CloseSession { session } => {
                 let s = self.sessions.remove(&session).ok_or_else(|| unknown("session", session))?;
                 self.consumers.retain(|_, c| c.session != session);
-                self.held_persistent.remove(&session);
                 s.close();
             }
             Request::CreateConsumer { session, consumer, destination, selector, no_local, subscription, prefetch } => {
@@ -175,9 +170,6 @@ impl Handler {
                     c.credit = c.credit.saturating_add(1).min(c.prefetch);
                     self.signal.mark(consumer);
                 }
-                if c.persistent_in_flight.remove(&tag) && hold {
-                    self.held_persistent.insert(c.session);
-                }
                 c.consumer.consumed(tag, hold)?;
             }
             Request::Send { session, destination, message } => {
@@ -213,17 +205,13 @@ impl Handler {
                 self.browsers.remove(&browser);
             }
             Request::Acknowledge { session } => self.session(session)?.acknowledge()?,
-            Request::AcknowledgeHeld { session } => {
-                self.held_persistent.remove(&session);
-                self.session(session)?.acknowledge_held()?
-            }
+            Request::AcknowledgeHeld { session } => self.session(session)?.acknowledge_held()?,
             Request::Commit { session } => self.session(session)?.commit()?,
             Request::Rollback { session } => {
                 self.session(session)?.rollback()?;
                 self.refill(session);
             }
             Request::Recover { session } => {
-                self.held_persistent.remove(&session);
                 self.session(session)?.recover()?;
                 self.refill(session);
             }
@@ -280,6 +268,13 @@ impl Handler {
         Ok(Reply::Done)
     }
 
+    /// A send whose journal write is started and not waited for: the caller awaits it
+    /// (see `listener::turn`), then answers it.
+    pub fn send_started(&mut self, session: u64, destination: Destination, message: Message) -> Result<PendingSend> {
+        self.access.check(Permission::Send, Some(&destination))?;
+        self.session(session)?.send_started(destination, message)
+    }
+
     /// Whether carrying out `frame` may wait for a durable journal (see
     /// `listener::turn`): what concerns PERSISTENT messages, and everything but the
     /// frequent calls that cannot. (NON_PERSISTENT messages reach the journal only when
@@ -289,11 +284,12 @@ impl Handler {
             Frame::Heartbeat => false,
             Frame::Request(RequestFrame { request, .. }) => match request {
                 Request::Send { message, .. } => message.delivery_mode == DeliveryMode::Persistent,
-                Request::Consumed { consumer, tag, .. } => {
-                    self.consumers.get(consumer).is_some_and(|c| c.persistent_in_flight.contains(tag))
-                }
-                // A listener's NON_PERSISTENT messages are acknowledged in memory.
-                Request::AcknowledgeHeld { session } => self.held_persistent.contains(session),
+                // An acknowledgement in the automatic modes is appended to the delivery
+                // log and committed without anyone waiting (`Journal::write_acknowledged`);
+                // in the other modes the message is only held.
+                Request::Consumed { .. } => false,
+                // Likewise for what listeners received (`Consumed` with `hold`).
+                Request::AcknowledgeHeld { .. } => false,
                 Request::Pull { .. } | Request::Start | Request::Stop | Request::CloseBrowser { .. } => false,
                 _ => true,
             },
@@ -306,8 +302,6 @@ impl Handler {
     fn refill(&mut self, session: u64) {
         for (id, c) in self.consumers.iter_mut().filter(|(_, c)| c.session == session) {
             c.credit = c.prefetch;
-            // What was in flight went back: its tags are void.
-            c.persistent_in_flight.clear();
             self.signal.mark(*id);
         }
     }

@@ -16,6 +16,8 @@
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll, Waker};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use super::{Request, Writer, MAX_BATCH, VACUUM_EVERY};
@@ -34,7 +36,7 @@ pub(super) type Outcome = OnceLock<Result<(), Error>>;
 /// The queue and the one connection: the writer is used only by the leader.
 pub(super) struct Group {
     queue: Mutex<Queue>,
-    /// Signalled when a batch ends: waiters look at their outcome, one may lead.
+    /// Signalled when a batch ends, for [`Group::with_writer`].
     finished: Condvar,
     /// Signalled when a unit arrives while a leader gathers.
     arrived: Condvar,
@@ -68,6 +70,35 @@ struct Queue {
     window: Duration,
     /// A leader is waiting for units to arrive.
     gathering: bool,
+    /// Threads waiting for their unit, each parked until it is done or it should lead.
+    /// Waking only those (not every waiter at each batch's end) spares the others a
+    /// wake-up, and the queue's lock its contention.
+    waiters: Vec<Waiter>,
+    /// Threads in [`Group::with_writer`] waiting for a batch to end.
+    exclusive: usize,
+}
+
+struct Waiter {
+    outcome: Arc<Outcome>,
+    wake: Wake,
+}
+
+/// How a waiter is woken.
+enum Wake {
+    /// A blocked thread ([`Group::wait`]): it may lead a batch itself.
+    Thread(Thread),
+    /// A task polling ([`Group::poll_wait`]): it cannot lead, so the journal's thread
+    /// leads for it.
+    Task(Waker),
+}
+
+impl Wake {
+    fn wake(&self) {
+        match self {
+            Wake::Thread(thread) => thread.unpark(),
+            Wake::Task(waker) => waker.wake_by_ref(),
+        }
+    }
 }
 
 impl Queue {
@@ -122,13 +153,17 @@ impl Group {
     }
 
     /// Blocks until the unit's outcome is known, leading batches while nobody else does.
-    pub(super) fn wait(&self, outcome: &Outcome) -> Result<(), Error> {
+    pub(super) fn wait(&self, outcome: &Arc<Outcome>) -> Result<(), Error> {
         if let Some(result) = outcome.get() {
             return result.clone();
         }
         let mut q = lock(&self.queue);
+        let mut registered = false;
         loop {
             if let Some(result) = outcome.get() {
+                if registered {
+                    q.waiters.retain(|w| !Arc::ptr_eq(&w.outcome, outcome));
+                }
                 return result.clone();
             }
             if !q.committing && q.has_work() {
@@ -139,8 +174,46 @@ impl Group {
                 // Closing fails the units it does not commit; this one was lost.
                 return Err(Error::Closed);
             }
-            q = self.finished.wait(q).unwrap_or_else(|p| p.into_inner());
+            if !registered {
+                q.waiters.push(Waiter { outcome: outcome.clone(), wake: Wake::Thread(std::thread::current()) });
+                registered = true;
+            }
+            drop(q);
+            // Unparked by the leader whose batch carried the unit, or to lead the next
+            // one; a wake-up for nothing just looks again.
+            std::thread::park();
+            q = lock(&self.queue);
         }
+    }
+
+    /// The unit's outcome if it is known; else the task is woken when it is. A task
+    /// cannot lead, so the journal's thread commits for it without waiting a tick.
+    pub(super) fn poll_wait(&self, outcome: &Arc<Outcome>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if let Some(result) = outcome.get() {
+            return Poll::Ready(result.clone());
+        }
+        let mut q = lock(&self.queue);
+        let at = q.waiters.iter().position(|w| Arc::ptr_eq(&w.outcome, outcome));
+        if let Some(result) = outcome.get() {
+            if let Some(at) = at {
+                q.waiters.swap_remove(at);
+            }
+            return Poll::Ready(result.clone());
+        }
+        if q.closed && !q.committing && !q.has_work() {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        match at {
+            Some(at) => match &mut q.waiters[at].wake {
+                Wake::Task(waker) => waker.clone_from(cx.waker()),
+                wake => *wake = Wake::Task(cx.waker().clone()),
+            },
+            None => q.waiters.push(Waiter { outcome: outcome.clone(), wake: Wake::Task(cx.waker().clone()) }),
+        }
+        if !q.committing {
+            self.tick.notify_one();
+        }
+        Poll::Pending
     }
 
     /// Commits one batch of what is queued, as the leader. Called with nobody
@@ -181,8 +254,47 @@ impl Group {
             q.expected = strict;
             q.window = (took / 2).min(MAX_GATHER);
         }
-        self.finished.notify_all();
+        self.wake(&mut q);
         q
+    }
+
+    /// At the end of a batch: wakes the waiters whose units are done, and one more to
+    /// lead the next batch if there is work; nobody is committing now.
+    fn wake(&self, q: &mut Queue) {
+        let mut successor = q.has_work() || q.closed;
+        let mut tasks = false;
+        q.waiters.retain(|w| {
+            if w.outcome.get().is_some() {
+                w.wake.wake();
+                return false;
+            }
+            match &w.wake {
+                Wake::Thread(thread) if successor => {
+                    thread.unpark();
+                    successor = false;
+                }
+                Wake::Thread(_) => {}
+                Wake::Task(_) => tasks = true,
+            }
+            true
+        });
+        if successor && tasks {
+            self.tick.notify_one();
+        }
+        if q.closed {
+            // Units lost with a closed journal: their tasks look again and see it.
+            for w in &q.waiters {
+                w.wake.wake();
+            }
+        }
+        if q.exclusive > 0 {
+            self.finished.notify_all();
+        }
+    }
+
+    /// Whether a task waits for a unit: the journal's thread then leads at once.
+    fn tasks_waiting(q: &Queue) -> bool {
+        q.waiters.iter().any(|w| matches!(w.wake, Wake::Task(_)))
     }
 
     /// When the last batch carried more waiting units than are queued now, waits a
@@ -212,7 +324,9 @@ impl Group {
         let mut q = lock(&self.queue);
         loop {
             if q.committing {
+                q.exclusive += 1;
                 q = self.finished.wait(q).unwrap_or_else(|p| p.into_inner());
+                q.exclusive -= 1;
             } else if !q.requests.is_empty() {
                 q = self.lead(q);
             } else {
@@ -224,7 +338,7 @@ impl Group {
         let result = lock(&self.writer).as_mut().map(f);
         let mut q = lock(&self.queue);
         q.committing = false;
-        self.finished.notify_all();
+        self.wake(&mut q);
         result
     }
 
@@ -242,7 +356,8 @@ impl Group {
             let now = Instant::now();
             let overdue = q.taken < seen && !q.requests.is_empty();
             let expiring = q.deadline.is_some_and(|d| d <= now);
-            if !q.committing && (overdue || expiring || q.retry) {
+            let urgent = !q.requests.is_empty() && Self::tasks_waiting(&q);
+            if !q.committing && (overdue || expiring || urgent || q.retry) {
                 q = self.lead(q);
                 seen = q.queued;
                 continue;
@@ -278,6 +393,10 @@ impl Group {
             let mut q = lock(&self.queue);
             q.closed = true;
             self.tick.notify_all();
+            // Waiters whose units were lost look again and see it closed.
+            for w in &q.waiters {
+                w.wake.wake();
+            }
         }
         self.with_writer(|w| w.close());
         let writer = lock(&self.writer).take();
@@ -310,5 +429,9 @@ impl Ticket {
 
     pub(crate) fn wait(&self) -> Result<(), Error> {
         self.group.wait(&self.outcome)
+    }
+
+    pub(crate) fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.group.poll_wait(&self.outcome, cx)
     }
 }
