@@ -656,11 +656,14 @@ impl SessionCore {
     /// Returns what the session's consumers hold undelivered and what the application
     /// holds unacknowledged, so delivery restarts in order from the oldest.
     fn redeliver_all(&self) {
-        self.return_in_flight(None);
+        // Oldest first, so a consumer taking from the queue meanwhile cannot get a later
+        // message before an earlier one is back.
         let (consumers, unacked) = {
             let mut state = lock(&self.state);
             (state.consumers.clone(), std::mem::take(&mut state.unacked))
         };
+        self.return_to_queues(unacked);
+        self.return_in_flight(None);
         for consumer in &consumers {
             let undelivered: Vec<Entry> = {
                 let mut inbox = consumer.link.inbox();
@@ -672,7 +675,6 @@ impl SessionCore {
             };
             consumer.queue.give_back(undelivered);
         }
-        self.return_to_queues(unacked);
     }
 
     fn return_to_queues(&self, entries: Vec<(Arc<MessageQueue>, Entry)>) {
@@ -729,8 +731,9 @@ impl SessionCore {
         for consumer in &consumers {
             self.detach(consumer);
         }
-        self.return_in_flight(None);
+        // Oldest first (see `redeliver_all`).
         self.return_to_queues(unacked);
+        self.return_in_flight(None);
     }
 
     pub fn is_closed(&self) -> bool {

@@ -349,7 +349,7 @@ fn answer<S: AsyncRead + AsyncWrite + Unpin + Send>(
     if let Err(e) = &result {
         tracing::debug!(%peer, id, cause = %e, "request failed");
     }
-    if id != wire::NO_REPLY || result.is_err() {
+    if wire::wants_reply(id) || result.is_err() {
         let result: Result<Reply, WireError> = result.map_err(WireError::from);
         conn.queue(FrameType::Reply, &ReplyFrame { id, result });
     }

@@ -232,6 +232,17 @@ struct Outgoing {
     writer_watching: bool,
     /// [`Shared::frames_in`] when a batch last left.
     frames_in_at_send: u64,
+    /// Counts the batches that left: a frame queued in `buf` is still there while this
+    /// has not changed (see [`QueuedFrame`]).
+    batches: u64,
+}
+
+/// Where a frame waits in [`Outgoing::buf`], until the batch holding it leaves.
+#[derive(Clone, Copy)]
+struct QueuedFrame {
+    batch: u64,
+    start: usize,
+    end: usize,
 }
 
 /// How long acknowledgements of received messages may wait to leave together.
@@ -288,7 +299,7 @@ struct Shared {
     /// Consumers with a wake-up hook: while there are any, the reader thread reads
     /// everything at once, as the hooks expect.
     listeners: AtomicUsize,
-    /// Whether callers may read the socket themselves: plain TCP on Linux, where the
+    /// Whether callers may read the socket themselves: plain TCP on Unix, where the
     /// socket's readiness says whether a read would block. Otherwise the reader thread
     /// reads everything.
     shared_reading: bool,
@@ -305,13 +316,44 @@ struct Shared {
     /// Why the connection broke, once it has; `failure_cond` is notified then.
     failure: Mutex<Option<Error>>,
     failure_cond: Condvar,
-    /// A fire-and-forget request failed; reported by the next call that can.
-    async_error: Mutex<Option<Error>>,
+    /// Failures of fire-and-forget requests, each reported by the next call of the
+    /// session it belongs to that can (see [`AsyncErrors`]).
+    async_errors: Mutex<AsyncErrors>,
     stream: TcpStream,
     /// The writing end. Whoever holds it writes: the writer thread, or a caller that
     /// finds it free and sends its own urgent frames at once, saving the hand-off to
     /// the writer thread (which a request/reply round trip pays on both sides).
     socket: Mutex<SocketWriter>,
+}
+
+/// Whose failure a request sent without waiting is: the connection's ([`CONNECTION`])
+/// or a session's (its ID). A session's request carries it in its ID (see
+/// [`wire::QUIET`]), so the server's error reply names the session.
+type Owner = u64;
+
+/// The owner of requests that belong to no session. Session IDs start at 1.
+const CONNECTION: Owner = 0;
+
+/// The ID of a request of `owner` sent without waiting.
+fn quiet_id(owner: Owner) -> u64 {
+    debug_assert!(owner & wire::QUIET == 0, "session IDs stay below wire::QUIET");
+    if owner == CONNECTION {
+        NO_REPLY
+    } else {
+        wire::QUIET | owner
+    }
+}
+
+/// Failures of requests nobody waited for. A session's failures are its own: a
+/// NON_PERSISTENT or transacted send of one session that fails is reported by that
+/// session's next send, commit or acknowledge, never by another's (whose transaction it
+/// would roll back). Failures of requests that belong to no session are reported by the
+/// next call of any session.
+#[derive(Default)]
+struct AsyncErrors {
+    connection: Option<Error>,
+    /// Every open session, with its first unreported failure.
+    sessions: HashMap<u64, Option<Error>>,
 }
 
 struct SocketWriter {
@@ -325,6 +367,7 @@ impl SocketWriter {
     /// Writes what `out` holds, taken under its lock (the caller holds it).
     fn take_and_send(&mut self, mut out: MutexGuard<'_, Outgoing>, frames_in: u64) -> std::io::Result<()> {
         std::mem::swap(&mut self.batch, &mut out.buf);
+        out.batches += 1;
         out.frames_in_at_send = frames_in;
         out.urgent = false;
         out.tls_output = false;
@@ -350,10 +393,32 @@ impl Shared {
         Ok(())
     }
 
-    fn take_async_error(&self) -> Result<()> {
-        match lock(&self.async_error).take() {
+    /// Reports the first failure of `session`'s requests sent without waiting (else one
+    /// of the connection's own), once.
+    fn take_async_error(&self, session: u64) -> Result<()> {
+        let mut errors = lock(&self.async_errors);
+        let own = errors.sessions.get_mut(&session).and_then(Option::take);
+        match own.or_else(|| errors.connection.take()) {
             Some(e) => Err(e),
             None => Ok(()),
+        }
+    }
+
+    /// A request of `owner` sent without waiting failed.
+    fn async_failure(&self, owner: Owner, error: Error) {
+        tracing::debug!(owner, cause = %error, "a request sent without waiting failed");
+        let mut errors = lock(&self.async_errors);
+        let slot = if owner == CONNECTION {
+            &mut errors.connection
+        } else {
+            match errors.sessions.get_mut(&owner) {
+                Some(slot) => slot,
+                // The session closed meanwhile: nobody is left to tell.
+                None => return,
+            }
+        };
+        if slot.is_none() {
+            *slot = Some(error);
         }
     }
 
@@ -364,6 +429,11 @@ impl Shared {
     /// Queues a frame for the writer; a lazy one may wait a little to leave with
     /// others.
     fn push(&self, frame_type: FrameType, body: &RequestFrame, urgent: bool) -> Result<()> {
+        self.push_queued(frame_type, body, urgent).map(drop)
+    }
+
+    /// [`Self::push`], telling where the frame waits when it did not leave at once.
+    fn push_queued(&self, frame_type: FrameType, body: &RequestFrame, urgent: bool) -> Result<Option<QueuedFrame>> {
         let mut out = lock(&self.out);
         if out.closed {
             drop(out);
@@ -380,8 +450,43 @@ impl Shared {
                 format!("the message needs a frame of {len} bytes; the server accepts at most {}", self.max_frame),
             ));
         }
+        let queued = QueuedFrame { batch: out.batches, start, end: out.buf.len() };
         let was_urgent = out.urgent;
         out.urgent |= urgent || out.buf.len() >= LAZY_BYTES;
+        let sent = self.send_or_hand_over(out, was_urgent, start == 0)?;
+        Ok((!sent).then_some(queued))
+    }
+
+    /// Replaces a frame still waiting in the outgoing buffer by `body`, encoded to the
+    /// same length (a flag flipped); false when it left already, or the lengths differ.
+    fn rewrite_queued(&self, at: QueuedFrame, body: &RequestFrame) -> bool {
+        let mut out = lock(&self.out);
+        if out.closed || out.batches != at.batch || out.buf.len() < at.end {
+            return false;
+        }
+        let mut frame = Vec::with_capacity(at.end - at.start);
+        wire::encode_into(&mut frame, FrameType::Request, body);
+        if frame.len() != at.end - at.start {
+            return false;
+        }
+        out.buf[at.start..at.end].copy_from_slice(&frame);
+        true
+    }
+
+    /// Lets what the outgoing buffer holds leave now, as an urgent frame would.
+    fn hurry(&self) -> Result<()> {
+        let mut out = lock(&self.out);
+        if out.buf.is_empty() || out.closed {
+            return Ok(());
+        }
+        let was_urgent = std::mem::replace(&mut out.urgent, true);
+        self.send_or_hand_over(out, was_urgent, false).map(drop)
+    }
+
+    /// Sends what `out` holds on this thread when it is urgent and that pays (see
+    /// [`BURST_GAP`]), else leaves it to the writer thread, waking it when needed.
+    /// True when it was sent here.
+    fn send_or_hand_over(&self, out: MutexGuard<'_, Outgoing>, was_urgent: bool, was_empty: bool) -> Result<bool> {
         let frames_in = self.frames_in.load(Ordering::Relaxed);
         let conversing = frames_in != out.frames_in_at_send;
         if out.urgent && (conversing || out.last_send.is_none_or(|t| t.elapsed() >= BURST_GAP)) {
@@ -399,21 +504,21 @@ impl Shared {
                     self.fail(e.clone());
                     return Err(e);
                 }
-                return Ok(());
+                return Ok(true);
             }
         }
-        let wake = out.urgent && !was_urgent || start == 0 && !out.writer_watching;
+        let wake = out.urgent && !was_urgent || was_empty && !out.writer_watching;
         drop(out);
         if wake {
             self.out_cond.notify_one();
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Sends lazily: for acknowledgements of received messages, which many receives in
     /// a row send together.
-    fn post_lazy(&self, request: Request) -> Result<()> {
-        self.post_as(request, false)
+    fn post_lazy(&self, owner: Owner, request: Request) -> Result<()> {
+        self.post_as(owner, request, false)
     }
 
     /// Lets lazily queued frames leave now (before waiting for messages, so the
@@ -444,15 +549,21 @@ impl Shared {
         }
     }
 
-    /// Sends a request without waiting; a failure comes back as the next async error.
-    fn post(&self, request: Request) -> Result<()> {
-        self.post_as(request, true)
+    /// Sends a request of `owner` without waiting; a failure comes back as `owner`'s
+    /// next async error.
+    fn post(&self, owner: Owner, request: Request) -> Result<()> {
+        self.post_as(owner, request, true)
     }
 
     /// [`Self::post`] (`urgent`) or [`Self::post_lazy`].
-    fn post_as(&self, request: Request, urgent: bool) -> Result<()> {
+    fn post_as(&self, owner: Owner, request: Request, urgent: bool) -> Result<()> {
+        self.post_queued(owner, request, urgent).map(drop)
+    }
+
+    /// [`Self::post_as`], telling where the frame waits when it did not leave at once.
+    fn post_queued(&self, owner: Owner, request: Request, urgent: bool) -> Result<Option<QueuedFrame>> {
         self.check_open()?;
-        self.push(FrameType::Request, &RequestFrame { id: NO_REPLY, request }, urgent)
+        self.push_queued(FrameType::Request, &RequestFrame { id: quiet_id(owner), request }, urgent)
     }
 
     /// Sends a request and waits for its reply.
@@ -597,10 +708,10 @@ impl Shared {
         match frame {
             Frame::Reply(ReplyFrame { id, result }) => {
                 let result = result.map_err(Error::from);
-                if id == NO_REPLY {
+                if id == NO_REPLY || id & wire::QUIET != 0 {
+                    // (A server older than quiet IDs answers them also on success.)
                     if let Err(e) = result {
-                        tracing::debug!(cause = %e, "a request sent without waiting failed");
-                        *lock(&self.async_error) = Some(e);
+                        self.async_failure(id & !wire::QUIET, e);
                     }
                     return Ok(());
                 }
@@ -677,11 +788,7 @@ impl Transport {
 /// Frames out of the server's byte stream, read in large chunks so that one read
 /// system call usually brings several frames.
 struct FrameReader {
-    source: Box<dyn Read + Send>,
-    /// The socket `source` reads, when its readiness tells whether a read would block
-    /// (plain TCP: nothing is buffered between the socket and `buf`).
-    #[cfg(target_os = "linux")]
-    fd: Option<std::os::fd::RawFd>,
+    source: Source,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -690,41 +797,45 @@ struct FrameReader {
     silence: Option<Duration>,
 }
 
+/// What a [`FrameReader`] reads.
+enum Source {
+    /// A plain socket: its readiness tells whether a read would block, since nothing is
+    /// buffered between it and the reader's `buf`.
+    Plain(TcpStream),
+    /// Anything else (TLS): only a blocking read.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Other(Box<dyn Read + Send>),
+}
+
+impl Source {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Source::Plain(stream) => stream.read(buf),
+            Source::Other(source) => source.read(buf),
+        }
+    }
+}
+
 const READ_CHUNK: usize = 64 * 1024;
 
 impl FrameReader {
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     fn new(source: Box<dyn Read + Send>) -> FrameReader {
-        FrameReader {
-            source,
-            #[cfg(target_os = "linux")]
-            fd: None,
-            buf: vec![0; READ_CHUNK],
-            start: 0,
-            end: 0,
-            last_data: Instant::now(),
-            silence: None,
-        }
+        FrameReader::with_source(Source::Other(source))
+    }
+
+    fn with_source(source: Source) -> FrameReader {
+        FrameReader { source, buf: vec![0; READ_CHUNK], start: 0, end: 0, last_data: Instant::now(), silence: None }
     }
 
     /// A plain socket: callers other than the reader thread may read it too.
     fn plain(stream: TcpStream) -> FrameReader {
-        #[cfg(target_os = "linux")]
-        let fd = Some(std::os::fd::AsRawFd::as_raw_fd(&stream));
-        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
-        let mut frames = FrameReader::new(Box::new(stream));
-        #[cfg(target_os = "linux")]
-        {
-            frames.fd = fd;
-        }
-        frames
+        FrameReader::with_source(Source::Plain(stream))
     }
 
     /// Whether a reader whose wait has a deadline can read it (see [`FrameReader::fill`]).
     fn pollable(&self) -> bool {
-        #[cfg(target_os = "linux")]
-        return self.fd.is_some();
-        #[cfg(not(target_os = "linux"))]
-        return false;
+        cfg!(unix) && matches!(self.source, Source::Plain(_))
     }
 
     /// The next frame, reading as long as it takes.
@@ -799,9 +910,10 @@ impl FrameReader {
 
     /// Waits until the socket has something to read (or an error or end to report):
     /// true; or until `deadline`: false.
-    #[cfg(target_os = "linux")]
+    #[cfg(unix)]
     fn wait_readable(&self, deadline: Option<Instant>) -> Result<bool> {
-        let Some(fd) = self.fd else {
+        use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        let Source::Plain(stream) = &self.source else {
             return Err(Error::new(ErrorKind::Internal, "this connection's socket cannot be polled"));
         };
         loop {
@@ -811,27 +923,14 @@ impl FrameReader {
                 (Some(d), Some(s)) => Some(d.min(s)),
                 (d, s) => d.or(s),
             };
-            // Rounded up to whole milliseconds, so a wait never ends early and spins.
-            let timeout_ms = match until {
-                None => -1,
-                Some(until) => {
-                    let left = until.saturating_duration_since(now);
-                    left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
-                }
-            };
-            let mut pollfd = sys::PollFd { fd, events: sys::POLLIN, revents: 0 };
-            // SAFETY: one valid pollfd, and the count says one; `fd` stays open while
-            // `self.source` (which owns it) lives.
-            let ready = unsafe { sys::poll(&mut pollfd, 1, timeout_ms) };
-            if ready > 0 {
-                return Ok(true);
-            }
-            if ready < 0 {
-                let e = std::io::Error::last_os_error();
-                if e.kind() == std::io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(read_error(&e));
+            // A time beyond what a timespec holds is as good as none.
+            let timeout = until.and_then(|u| Timespec::try_from(u.saturating_duration_since(now)).ok());
+            let mut fds = [PollFd::new(stream, PollFlags::IN)];
+            match poll(&mut fds, timeout.as_ref()) {
+                Ok(n) if n > 0 => return Ok(true),
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(read_error(&e.into())),
             }
             let now = Instant::now();
             if silent_until.is_some_and(|s| now >= s) {
@@ -844,7 +943,7 @@ impl FrameReader {
         }
     }
 
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(unix))]
     fn wait_readable(&self, _deadline: Option<Instant>) -> Result<bool> {
         Err(Error::new(ErrorKind::Internal, "this connection's socket cannot be polled"))
     }
@@ -854,25 +953,6 @@ impl FrameReader {
     fn starts_like_tls(&self) -> bool {
         let unread = &self.buf[self.start..self.end];
         unread.len() >= 2 && matches!(unread[0], 0x15 | 0x16) && unread[1] == 0x03
-    }
-}
-
-/// poll(2), from the C library the standard library already links.
-#[cfg(target_os = "linux")]
-mod sys {
-    use std::os::raw::{c_int, c_short, c_ulong};
-
-    pub const POLLIN: c_short = 0x001;
-
-    #[repr(C)]
-    pub struct PollFd {
-        pub fd: c_int,
-        pub events: c_short,
-        pub revents: c_short,
-    }
-
-    extern "C" {
-        pub fn poll(fds: *mut PollFd, nfds: c_ulong, timeout: c_int) -> c_int;
     }
 }
 
@@ -1103,7 +1183,7 @@ impl RemoteConnection {
             closing: AtomicBool::new(false),
             failure: Mutex::new(None),
             failure_cond: Condvar::new(),
-            async_error: Mutex::new(None),
+            async_errors: Mutex::default(),
             stream: stream.try_clone().map_err(|e| io_error("socket setup", e))?,
             socket: Mutex::new(SocketWriter { stream, transport: transport.clone(), batch: Vec::new(), sealed: Vec::new() }),
         });
@@ -1194,7 +1274,11 @@ impl RemoteConnection {
     pub fn create_session(&self, mode: AckMode) -> Result<Arc<RemoteSession>> {
         self.touch()?;
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        self.shared.call(Request::CreateSession { session: id, mode: mode.jms_value() }, None)?;
+        lock(&self.shared.async_errors).sessions.insert(id, None);
+        if let Err(e) = self.shared.call(Request::CreateSession { session: id, mode: mode.jms_value() }, None) {
+            lock(&self.shared.async_errors).sessions.remove(&id);
+            return Err(e);
+        }
         Ok(Arc::new(RemoteSession {
             shared: self.shared.clone(),
             id,
@@ -1281,24 +1365,18 @@ pub(crate) struct RemoteSession {
     mode: AckMode,
     prefetch: u32,
     closed: AtomicBool,
-    /// AUTO and DUPS_OK: what MessageListeners received (see [`Held`]).
+    /// AUTO and DUPS_OK: what MessageListeners received (see [`RemoteSession::hold`]).
     held: Mutex<Held>,
 }
 
-/// An AUTO or DUPS_OK session's listener deliveries the server has not been told of.
-///
-/// The server hears of a listener's message only once the listener is done with it: a
-/// `Consumed` receipt without `hold` when it returned (acknowledged as `receive`'s
-/// receipts are, without anybody waiting), or with `hold` just before a `Recover`, a
-/// session or consumer close, which then return it as delivered (redelivered, with
-/// `JMSRedelivered` set). So an acknowledgement is one frame that nothing waits for.
+/// An AUTO or DUPS_OK session's reports of messages handed to listeners, which the
+/// listeners' return acknowledges.
 #[derive(Default)]
 struct Held {
-    /// `(consumer, tag)` of each message handed to a listener and not reported yet.
-    unreported: Vec<(u64, u64)>,
-    /// Some were reported held (their consumer closed while the listener ran): the next
-    /// acknowledgement sends `AcknowledgeHeld` for them.
-    reported: bool,
+    /// Reports still waiting in the outgoing buffer: where, and their consumer and tag.
+    queued: Vec<(QueuedFrame, u64, u64)>,
+    /// Some reports left: the server holds their messages until `AcknowledgeHeld`.
+    sent: bool,
 }
 
 impl RemoteSession {
@@ -1322,13 +1400,13 @@ impl RemoteSession {
     /// reported by the next call.
     pub fn send(&self, destination: Destination, message: Message) -> Result<()> {
         self.check_open()?;
-        self.shared.take_async_error()?;
+        self.shared.take_async_error(self.id)?;
         let wait = self.mode != AckMode::Transacted && message.delivery_mode == crate::DeliveryMode::Persistent;
         let request = Request::Send { session: self.id, destination, message };
         if wait {
             self.shared.call(request, None).map(drop)
         } else {
-            self.shared.post(request)
+            self.shared.post(self.id, request)
         }
     }
 
@@ -1371,7 +1449,7 @@ impl RemoteSession {
         let request =
             Request::CreateBrowser { session: self.id, browser: id, queue: queue.clone(), selector: selector.map(str::to_owned) };
         self.shared.call(request, None)?;
-        Ok(RemoteBrowser { shared: self.shared.clone(), id, page: VecDeque::new(), done: false })
+        Ok(RemoteBrowser { shared: self.shared.clone(), session: self.id, id, page: VecDeque::new(), done: false })
     }
 
     pub fn unsubscribe(&self, name: &str) -> Result<()> {
@@ -1381,7 +1459,7 @@ impl RemoteSession {
 
     pub fn acknowledge(&self) -> Result<()> {
         self.check_open()?;
-        self.shared.take_async_error()?;
+        self.shared.take_async_error(self.id)?;
         if self.mode != AckMode::Client {
             return Ok(());
         }
@@ -1389,58 +1467,65 @@ impl RemoteSession {
     }
 
     /// AUTO and DUPS_OK: acknowledges what MessageListeners received, once they returned.
-    /// Nothing waits for the server, as with the receipts of `receive`: each message's
-    /// receipt leaves as a plain (acknowledging) `Consumed`, an AUTO one at once, DUPS_OK
-    /// ones lazily (with the next frame, or within [`LAZY_DELAY`]). A failure on the
-    /// server comes back as the connection's async error, reported by the next call that
-    /// can (the next `acknowledge_held` among them). The server carries out a
-    /// connection's requests in the order they were sent, so a later `recover` or close
-    /// finds this acknowledgement done.
+    /// Nothing waits for the server, as with the receipts of `receive`; the
+    /// acknowledgement leaves at once in AUTO, lazily (with the next frame, or within
+    /// [`LAZY_DELAY`]) in DUPS_OK. A listener's report that is still waiting to leave (a
+    /// quick listener) becomes the acknowledgement itself: the same `Consumed` without
+    /// `hold`, so such a message costs one frame, as a `receive` does. Reports that left
+    /// are acknowledged by one `AcknowledgeHeld`. A failure on the server comes back as
+    /// the session's async error, reported by its next send, commit or `acknowledge`.
+    /// The server carries out a connection's requests in the order they were sent, so
+    /// this acknowledges exactly what was reported before it, and a later `recover` or
+    /// close finds it done.
     pub fn acknowledge_held(&self) -> Result<()> {
         self.check_open()?;
         if !self.mode.acknowledges_automatically() {
             return Ok(());
         }
-        let (unreported, reported) = {
+        let (queued, mut sent) = {
             let mut held = lock(&self.held);
-            (std::mem::take(&mut held.unreported), std::mem::take(&mut held.reported))
+            (std::mem::take(&mut held.queued), std::mem::take(&mut held.sent))
         };
-        let urgent = self.mode == AckMode::Auto;
-        for (consumer, tag) in unreported {
-            self.shared.post_as(Request::Consumed { consumer, tag, hold: false }, urgent)?;
+        let id = quiet_id(self.id);
+        let mut rewritten = false;
+        for (at, consumer, tag) in queued {
+            let ack = RequestFrame { id, request: Request::Consumed { consumer, tag, hold: false } };
+            if self.shared.rewrite_queued(at, &ack) {
+                rewritten = true;
+            } else {
+                sent = true;
+            }
         }
-        if reported {
-            self.shared.post_as(Request::AcknowledgeHeld { session: self.id }, urgent)?;
+        let urgent = self.mode == AckMode::Auto;
+        if sent {
+            // (Takes the rewritten ones along.)
+            self.shared.post_as(self.id, Request::AcknowledgeHeld { session: self.id }, urgent)
+        } else if rewritten && urgent {
+            self.shared.hurry()
+        } else {
+            Ok(())
         }
         // A failure of an earlier request without a reply is left for the next send,
-        // commit or acknowledge() to report: it may be another session's send, whose
-        // transaction must then roll back, not this listener's business.
-        Ok(())
+        // commit or acknowledge() to report, not this listener's business.
     }
 
-    /// Tells the server, ahead of a request that returns what the session holds, which
-    /// messages (of `consumer`, or all) listeners got: they count as delivered.
-    fn report_held(&self, consumer: Option<u64>) -> Result<()> {
-        let taken: Vec<(u64, u64)> = {
-            let mut held = lock(&self.held);
-            let (taken, kept) = held.unreported.drain(..).partition(|(c, _)| consumer.is_none_or(|id| id == *c));
-            held.unreported = kept;
-            if consumer.is_some() && !taken.is_empty() {
-                held.reported = true;
-            }
-            taken
-        };
-        for (consumer, tag) in taken {
-            // Lazy: the request that follows carries them.
-            self.shared.post_lazy(Request::Consumed { consumer, tag, hold: true })?;
+    /// Receive side: `tag` goes to a listener (AUTO, DUPS_OK). The server hears of it
+    /// before the listener is done with it: a lazy `Consumed` with `hold`, which leaves
+    /// with the next frame (the listener's first request, the consumer's next wait) or
+    /// within [`LAZY_DELAY`], so nobody waits for it. Once it left, the server holds the
+    /// message as delivered and unacknowledged: if the listener fails (`recover`), the
+    /// session or its consumer closes, or the connection drops before
+    /// [`Self::acknowledge_held`], it comes back redelivered (`JMSRedelivered`,
+    /// `JMSXDeliveryCount` + 1).
+    fn hold(&self, consumer: u64, tag: u64) -> Result<()> {
+        let report = Request::Consumed { consumer, tag, hold: true };
+        let queued = self.shared.post_queued(self.id, report, false)?;
+        let mut held = lock(&self.held);
+        match queued {
+            Some(at) => held.queued.push((at, consumer, tag)),
+            None => held.sent = true,
         }
         Ok(())
-    }
-
-    /// Receive side: `tag` went to a listener (AUTO, DUPS_OK), reported by
-    /// [`Self::acknowledge_held`] or [`Self::report_held`].
-    fn hold(&self, consumer: u64, tag: u64) {
-        lock(&self.held).unreported.push((consumer, tag));
     }
 
     pub fn commit(&self) -> Result<()> {
@@ -1449,7 +1534,7 @@ impl RemoteSession {
             return Err(Error::illegal_state("commit() needs a transacted session"));
         }
         // A send of this transaction failed on the server: the transaction cannot commit.
-        if let Err(e) = self.shared.take_async_error() {
+        if let Err(e) = self.shared.take_async_error(self.id) {
             self.shared.call(Request::Rollback { session: self.id }, Some(self.id))?;
             return Err(Error::new(
                 ErrorKind::TransactionRolledBack,
@@ -1472,9 +1557,9 @@ impl RemoteSession {
         if self.mode == AckMode::Transacted {
             return Err(Error::illegal_state("recover() cannot be called on a transacted session; use rollback()"));
         }
-        // What listeners got is delivered: it comes back redelivered.
-        self.report_held(None)?;
-        lock(&self.held).reported = false;
+        // What listeners got is reported held (the reports still queued leave before
+        // the Recover): it comes back redelivered.
+        *lock(&self.held) = Held::default();
         self.shared.call(Request::Recover { session: self.id }, Some(self.id)).map(drop)
     }
 
@@ -1490,9 +1575,10 @@ impl RemoteSession {
         }
         if self.shared.check_open().is_ok() {
             // What listeners got and nobody acknowledged returns as redelivered.
-            let _ = self.report_held(None);
             let _ = self.shared.call(Request::CloseSession { session: self.id }, None);
         }
+        // Every reply to this session's requests came before the one to its close.
+        lock(&self.shared.async_errors).sessions.remove(&self.id);
         let mut all = lock(&self.shared.consumers);
         for c in consumers {
             all.remove(&c.id);
@@ -1571,13 +1657,12 @@ impl RemoteConsumer {
                     inbox.stop_waiting(hungry);
                     drop(inbox);
                     if hold && self.session.mode.acknowledges_automatically() {
-                        // Reported once the listener is done (see `Held`).
-                        self.session.hold(self.state.id, d.tag);
+                        self.session.hold(self.state.id, d.tag)?;
                     } else {
                         // Leaves with the next urgent frame (often the reply the
                         // application is about to send), before this consumer waits, or
                         // within LAZY_DELAY.
-                        shared.post_lazy(Request::Consumed { consumer: self.state.id, tag: d.tag, hold })?;
+                        shared.post_lazy(self.state.session, Request::Consumed { consumer: self.state.id, tag: d.tag, hold })?;
                     }
                     return Ok(Some(Delivery::new(Arc::new(d.message), d.delivery_count)));
                 }
@@ -1587,7 +1672,7 @@ impl RemoteConsumer {
                     // Never write to the socket holding the inbox: the reader needs it
                     // to make progress.
                     drop(inbox);
-                    shared.post(Request::Pull { consumer: self.state.id })?;
+                    shared.post(self.state.session, Request::Pull { consumer: self.state.id })?;
                     inbox = lock(&self.state.inbox);
                     continue;
                 }
@@ -1669,8 +1754,8 @@ impl RemoteConsumer {
         }
         drop(hook);
         if shared.check_open().is_ok() && !self.session.closed.load(Ordering::Acquire) {
-            // A message its listener got stays the session's, to acknowledge or recover.
-            let _ = self.session.report_held(Some(self.state.id));
+            // A message its listener got stays the session's (held on the server since
+            // it was received), to acknowledge or recover.
             let _ = shared.call(Request::CloseConsumer { consumer: self.state.id }, None);
         }
         lock(&shared.consumers).remove(&self.state.id);
@@ -1680,6 +1765,7 @@ impl RemoteConsumer {
 /// A remote queue browser: fetches the server's snapshot a page at a time.
 pub(crate) struct RemoteBrowser {
     shared: Arc<Shared>,
+    session: u64,
     id: u64,
     page: VecDeque<Delivery>,
     done: bool,
@@ -1713,7 +1799,7 @@ impl RemoteBrowser {
 
 impl Drop for RemoteBrowser {
     fn drop(&mut self) {
-        let _ = self.shared.post(Request::CloseBrowser { browser: self.id });
+        let _ = self.shared.post(self.session, Request::CloseBrowser { browser: self.id });
     }
 }
 
@@ -1731,6 +1817,22 @@ mod tests {
         assert!(parse_url("tcp://h:1?color=red").is_err());
         assert!(parse_url("tcp://h:1?user=%zz").is_err());
         assert!(!u.tls);
+    }
+
+    #[test]
+    fn a_listeners_report_becomes_its_acknowledgement_in_place() {
+        // `acknowledge_held` rewrites a queued `Consumed` with `hold` into one without,
+        // which needs both to encode to the same length.
+        for (consumer, tag) in [(1, 1), (7, 300), (1 << 20, u64::from(u32::MAX) + 1), (u64::MAX >> 1, u64::MAX)] {
+            let frame = |hold| {
+                let mut out = Vec::new();
+                let request = Request::Consumed { consumer, tag, hold };
+                wire::encode_into(&mut out, FrameType::Request, &RequestFrame { id: quiet_id(consumer), request });
+                out
+            };
+            assert_eq!(frame(true).len(), frame(false).len());
+            assert_ne!(frame(true), frame(false));
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod body;
 #[cfg(test)]
 mod conversion_tests;
 mod filterable;
+mod java_float;
 mod value;
 
 use std::fmt;

@@ -78,25 +78,6 @@ fn parse<T: std::str::FromStr>(s: &str, target: &str) -> Result<T> {
     s.parse().map_err(|_| unparsable(s, target))
 }
 
-/// As Java's `Float.parseFloat`/`Double.parseDouble` read: surrounding whitespace (and
-/// control characters) ignored, an optional `f`/`F`/`d`/`D` suffix, and of the words only
-/// `NaN` and `Infinity`, signed or not (Rust alone would also take `inf`, `nan`, ... in
-/// any case). Java's hexadecimal floats (`0x1p3`) are not read.
-fn parse_float<T: std::str::FromStr>(s: &str, target: &str) -> Result<T> {
-    let text = s.trim_matches(|c: char| c <= ' ');
-    let word = text.strip_prefix(['+', '-']).unwrap_or(text);
-    let number = if word == "NaN" || word == "Infinity" {
-        text
-    } else {
-        let digits = text.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(text);
-        if digits.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) {
-            return Err(unparsable(s, target));
-        }
-        digits
-    };
-    number.parse().map_err(|_| unparsable(s, target))
-}
-
 /// Reads an optional value (a missing property or a null map entry is `None`) with the JMS
 /// conversion rules. Missing values read as `false` and as a null string; as a number they
 /// are a `NumberFormat` error.
@@ -179,7 +160,7 @@ impl Convert for Option<&Value> {
         match self {
             None => Err(missing("float")),
             Some(Value::Float(f)) => Ok(*f),
-            Some(Value::String(s)) => parse_float(s, "float"),
+            Some(Value::String(s)) => super::java_float::parse_float(s).ok_or_else(|| unparsable(s, "float")),
             Some(v) => Err(cannot(v, "float")),
         }
     }
@@ -189,7 +170,7 @@ impl Convert for Option<&Value> {
             None => Err(missing("double")),
             Some(Value::Float(f)) => Ok(f64::from(*f)),
             Some(Value::Double(d)) => Ok(*d),
-            Some(Value::String(s)) => parse_float(s, "double"),
+            Some(Value::String(s)) => super::java_float::parse_double(s).ok_or_else(|| unparsable(s, "double")),
             Some(v) => Err(cannot(v, "double")),
         }
     }

@@ -29,6 +29,17 @@ pub const HEADER_LEN: usize = 5;
 /// A request ID that asks for no reply (fire-and-forget operations).
 pub const NO_REPLY: u64 = 0;
 
+/// A request ID with this bit set asks for a reply only if the request fails (like
+/// [`NO_REPLY`]), and the error reply carries the ID back: the other bits are the
+/// client's, which Herald's client sets to the session the request belongs to, so the
+/// session that sent it reports the failure.
+pub const QUIET: u64 = 1 << 63;
+
+/// Whether a request with this ID is answered also when it succeeds.
+pub fn wants_reply(id: u64) -> bool {
+    id != NO_REPLY && id & QUIET == 0
+}
+
 /// The frame types. Numbers are fixed forever; a new frame gets a new number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -88,7 +99,8 @@ pub struct Welcome {
 }
 
 /// A request: `id` is echoed in the reply; [`NO_REPLY`] asks for none (a failure is then
-/// reported by a reply with ID 0).
+/// reported by a reply with ID 0), and so does an ID with [`QUIET`] set (a failure is
+/// reported by a reply with that ID).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RequestFrame {
     pub id: u64,

@@ -288,6 +288,8 @@ impl Handler {
                 // log and committed without anyone waiting (`Journal::write_acknowledged`);
                 // in the other modes the message is only held.
                 Request::Consumed { .. } => false,
+                // Likewise for what listeners received (`Consumed` with `hold`).
+                Request::AcknowledgeHeld { .. } => false,
                 Request::Pull { .. } | Request::Start | Request::Stop | Request::CloseBrowser { .. } => false,
                 _ => true,
             },
