@@ -367,6 +367,12 @@ impl MessageQueue {
         self.tail_hint.load(Ordering::Relaxed)
     }
 
+    /// Whether taking from this store may wait for the journal: a durable store that
+    /// reads a paged tail back, or removes expired messages (a synced write).
+    pub fn taking_may_wait(&self) -> bool {
+        self.durable && (self.has_tail() || self.state().may_expire)
+    }
+
     /// Takes the key of a message bound for the durable stores `queues` from `next_key`
     /// while holding all their locks, so that in each store keys grow in admission
     /// order, and decides per store whether the message joins its tail: it does when

@@ -728,12 +728,13 @@ impl SessionCore {
             state.pending.clear();
             (std::mem::take(&mut state.consumers), std::mem::take(&mut state.unacked))
         };
+        // Oldest first (see `redeliver_all`): what each consumer had prefetched goes
+        // back as it detaches.
+        self.return_to_queues(unacked);
+        self.return_in_flight(None);
         for consumer in &consumers {
             self.detach(consumer);
         }
-        // Oldest first (see `redeliver_all`).
-        self.return_to_queues(unacked);
-        self.return_in_flight(None);
     }
 
     pub fn is_closed(&self) -> bool {

@@ -272,14 +272,24 @@ async fn turn<S: AsyncRead + AsyncWrite + Unpin + Send>(
         }
     }
     // Push to the consumers that have something, within their credit.
-    // On the async thread: recording a PERSISTENT message's delivery is an append to
-    // the delivery log, which waits for no commit.
-    for id in signal.take() {
-        if let Some(c) = handler.consumers.get_mut(&id) {
-            if c.push(conn) {
-                signal.mark(id);
+    // Recording a PERSISTENT message's delivery is an append to the delivery log, which
+    // waits for no commit; only reading a paged tail back or removing expired messages
+    // may wait, and takes pushing off the async threads.
+    let dirty = signal.take();
+    let may_block = durable && dirty.iter().any(|id| handler.consumers.get(id).is_some_and(|c| c.consumer.taking_may_wait()));
+    let again = blocking(may_block, || {
+        let mut again = Vec::new();
+        for id in dirty {
+            if let Some(c) = handler.consumers.get_mut(&id) {
+                if c.push(conn) {
+                    again.push(id);
+                }
             }
         }
+        again
+    });
+    for id in again {
+        signal.mark(id);
     }
     Ok(closing)
 }
@@ -305,7 +315,13 @@ async fn handle_chunk<S: AsyncRead + AsyncWrite + Unpin + Send>(
                     return Ok(true);
                 }
                 let result = match handler.send_started(session, destination, message) {
-                    Ok(pending) => pending.await,
+                    Ok(pending) => {
+                        // Replies already queued leave before the wait.
+                        if conn.has_output() && conn.flush().await.is_err() {
+                            return Ok(true);
+                        }
+                        pending.await
+                    }
                     Err(e) => Err(e),
                 };
                 answer(conn, peer, id, result.map(|()| Reply::Done));

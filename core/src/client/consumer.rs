@@ -111,6 +111,16 @@ impl Consumer {
         }
     }
 
+    /// Whether [`Consumer::take_for_remote`] may wait for the journal (see
+    /// `MessageQueue::taking_may_wait`), so a server calls it off its async threads.
+    #[doc(hidden)]
+    pub fn taking_may_wait(&self) -> bool {
+        match &self.imp {
+            Imp::Local(c) => c.core.queue.taking_may_wait(),
+            Imp::Remote(_) => false,
+        }
+    }
+
     /// The remote application received the in-flight message `tag`; it is now
     /// acknowledged or held for acknowledgement as the session's mode says.
     #[doc(hidden)]

@@ -172,6 +172,9 @@ impl Group {
             }
             if q.closed && !q.committing {
                 // Closing fails the units it does not commit; this one was lost.
+                if registered {
+                    q.waiters.retain(|w| !Arc::ptr_eq(&w.outcome, outcome));
+                }
                 return Err(Error::Closed);
             }
             if !registered {
@@ -201,6 +204,9 @@ impl Group {
             return Poll::Ready(result.clone());
         }
         if q.closed && !q.committing && !q.has_work() {
+            if let Some(at) = at {
+                q.waiters.swap_remove(at);
+            }
             return Poll::Ready(Err(Error::Closed));
         }
         match at {
@@ -232,11 +238,7 @@ impl Group {
             Some(w) => match catch_unwind(AssertUnwindSafe(|| w.process(batch))) {
                 Ok(()) => (w.retry_parked, w.parked_deadline(), w.last_commit),
                 Err(_) => {
-                    // A bug, not a storage failure: the units of this batch are lost
-                    // with it, so nothing more is written.
-                    tracing::error!("the journal writer panicked; the journal is closed");
-                    *writer = None;
-                    lock(&self.queue).closed = true;
+                    self.break_down(&mut writer);
                     (false, None, Duration::ZERO)
                 }
             },
@@ -256,6 +258,23 @@ impl Group {
         }
         self.wake(&mut q);
         q
+    }
+
+    /// After a panic in the writer, a bug rather than a storage failure: the journal
+    /// closes, so nothing more is written, and every unit not yet committed (queued,
+    /// blocked for space, or in the batch that panicked) fails with `Closed`.
+    fn break_down(&self, writer: &mut Option<Writer>) {
+        tracing::error!("the journal writer panicked; the journal is closed");
+        // Dropping the writer drops its parked units, which fail as they go.
+        *writer = None;
+        let queued: Vec<Request> = {
+            let mut q = lock(&self.queue);
+            q.closed = true;
+            q.strict = 0;
+            q.requests.drain(..).collect()
+        };
+        fail_closed(queued);
+        self.tick.notify_all();
     }
 
     /// At the end of a batch: wakes the waiters whose units are done, and one more to
@@ -335,7 +354,16 @@ impl Group {
         }
         q.committing = true;
         drop(q);
-        let result = lock(&self.writer).as_mut().map(f);
+        let mut writer = lock(&self.writer);
+        let result = match writer.as_mut().map(|w| catch_unwind(AssertUnwindSafe(|| f(w)))) {
+            Some(Ok(result)) => Some(result),
+            Some(Err(_)) => {
+                self.break_down(&mut writer);
+                None
+            }
+            None => None,
+        };
+        drop(writer);
         let mut q = lock(&self.queue);
         q.committing = false;
         self.wake(&mut q);

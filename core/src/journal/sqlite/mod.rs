@@ -237,6 +237,14 @@ struct Unit {
     done: Arc<Outcome>,
 }
 
+/// A unit dropped without an outcome (its batch lost to a panic, the journal closed
+/// while it waited for space) tells its owner so: nobody waits forever.
+impl Drop for Unit {
+    fn drop(&mut self) {
+        let _ = self.done.set(Err(Error::Closed));
+    }
+}
+
 /// How many pages the database may use, from [`SqliteOptions::max_size`].
 #[derive(Clone, Copy, Debug)]
 struct PageLimits {
