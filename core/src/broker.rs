@@ -73,6 +73,12 @@ pub(crate) struct Applying {
 }
 
 impl Applying {
+    /// Waits for the journal write, then finishes the unit.
+    pub(crate) fn wait(mut self) -> Result<()> {
+        let written = self.commit.take().map_or(Ok(()), Commit::wait);
+        self.finish(written)
+    }
+
     /// Makes the unit visible once `written` (the journal write's outcome) says it is
     /// stored; a failed write fails the unit and leaves nothing of it.
     pub(crate) fn finish(self, written: std::result::Result<(), crate::journal::Error>) -> Result<()> {
@@ -97,14 +103,7 @@ impl Applying {
                 }
                 poke_all(&written.poke);
             }
-            let mut entry = Some(entry);
-            let last = resident.len().saturating_sub(1);
-            for (i, queue) in resident.iter().enumerate() {
-                let e = if i == last { entry.take() } else { entry.clone() };
-                if let Some(e) = e {
-                    broker.place(queue, e, now);
-                }
-            }
+            broker.place_in_all(&resident, entry, now);
         }
         Ok(())
     }
@@ -705,9 +704,7 @@ impl Broker {
         acks: Vec<(Arc<MessageQueue>, Entry)>,
         origin: u64,
     ) -> Result<()> {
-        let mut applying = self.apply_started(sends, acks, origin)?;
-        let written = applying.commit.take().map_or(Ok(()), Commit::wait);
-        applying.finish(written)
+        self.apply_started(sends, acks, origin)?.wait()
     }
 
     /// [`Broker::apply`] up to the journal write, which is started and not waited for:
@@ -852,15 +849,7 @@ impl Broker {
         if self.journal().is_durable() {
             entry.charge = Some(self.shared.budget.charge(&entry.message));
         }
-        let now = now_millis();
-        let mut entry = Some(entry);
-        let last = targets.len() - 1;
-        for (i, queue) in targets.iter().enumerate() {
-            let e = if i == last { entry.take() } else { entry.clone() };
-            if let Some(e) = e {
-                self.place(queue, e, now);
-            }
-        }
+        self.place_in_all(&targets, entry, now_millis());
         Ok(())
     }
 
@@ -899,6 +888,16 @@ impl Broker {
         }
         let topics = self.shared.topics.read().unwrap_or_else(|p| p.into_inner());
         Ok(topics.get(dest.name()).map(|t| t.targets(entry)).unwrap_or_default())
+    }
+
+    /// Places `entry` in every one of `queues`: copies in all but the last.
+    fn place_in_all(&self, queues: &[Arc<MessageQueue>], entry: Entry, now: i64) {
+        if let Some((last, others)) = queues.split_last() {
+            for queue in others {
+                self.place(queue, entry.clone(), now);
+            }
+            self.place(last, entry, now);
+        }
     }
 
     fn place(&self, queue: &Arc<MessageQueue>, entry: Entry, now: i64) {

@@ -11,7 +11,6 @@ use super::remote::RemoteSession;
 use crate::broker::{now_millis, Applying, Route, SubscriptionRequest};
 use crate::destination::Destination;
 use crate::error::{Error, Result};
-use crate::journal::Commit;
 use crate::message::Message;
 use crate::queue::ConsumerLink;
 use crate::selector::Selector;
@@ -35,13 +34,7 @@ impl PendingSend {
 
     /// Blocks until the message is stored and visible to consumers, or the send failed.
     pub fn wait(mut self) -> Result<()> {
-        match self.applying.take() {
-            None => Ok(()),
-            Some(mut applying) => {
-                let written = applying.commit.take().map_or(Ok(()), Commit::wait);
-                applying.finish(written)
-            }
-        }
+        self.applying.take().map_or(Ok(()), Applying::wait)
     }
 }
 
@@ -65,11 +58,8 @@ impl Future for PendingSend {
 
 impl Drop for PendingSend {
     fn drop(&mut self) {
-        if let Some(mut applying) = self.applying.take() {
-            let written = applying.commit.take().map_or(Ok(()), Commit::wait);
-            if let Err(e) = applying.finish(written) {
-                tracing::debug!(cause = %e, "an abandoned send failed");
-            }
+        if let Some(Err(e)) = self.applying.take().map(Applying::wait) {
+            tracing::debug!(cause = %e, "an abandoned send failed");
         }
     }
 }
@@ -94,12 +84,7 @@ impl SessionImp {
         }
     }
 
-    /// Sends a message whose headers are set.
-    pub fn send(&self, destination: Destination, message: Message) -> Result<()> {
-        self.send_routed(destination, message, None)
-    }
-
-    /// Sends, with `route` caching the queue `destination` names (see [`Route`]).
+    /// Sends a message whose headers are set, with `route` caching the queue `destination` names (see [`Route`]).
     pub fn send_routed(&self, destination: Destination, message: Message, route: Option<&Route>) -> Result<()> {
         match self {
             SessionImp::Local(core) => core.send(destination, Arc::new(message), route),
@@ -132,17 +117,11 @@ impl Session {
     }
 
     /// Sends a message whose headers are already set, as a remote client's producer set
-    /// them: the server's way in. Applications use a [`Producer`].
-    #[doc(hidden)]
-    pub fn send_prepared(&self, destination: Destination, message: Message) -> Result<()> {
-        self.imp.check_open()?;
-        self.imp.send(destination, message)
-    }
-
-    /// [`Session::send_prepared`] without waiting for the journal: a PERSISTENT message
-    /// to an in-process broker with a durable journal is written while the caller does
-    /// something else (a server serves other clients), and counts as sent once the
-    /// returned [`PendingSend`] finishes. Any other send is done when this returns.
+    /// them: the server's way in (applications use a [`Producer`]). The journal write of
+    /// a PERSISTENT message to an in-process broker with a durable journal is only
+    /// started: the caller does something else meanwhile (a server serves other
+    /// clients), and the message counts as sent once the returned [`PendingSend`]
+    /// finishes. Any other send is done when this returns.
     #[doc(hidden)]
     pub fn send_started(&self, destination: Destination, message: Message) -> Result<PendingSend> {
         self.imp.check_open()?;

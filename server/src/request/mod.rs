@@ -172,10 +172,9 @@ impl Handler {
                 }
                 c.consumer.consumed(tag, hold)?;
             }
-            Request::Send { session, destination, message } => {
-                self.access.check(Permission::Send, Some(&destination))?;
-                self.session(session)?.send_prepared(destination, message)?;
-            }
+            // (A PERSISTENT send to a durable journal is awaited by the caller instead:
+            // see `listener::handle_chunk`.)
+            Request::Send { session, destination, message } => self.send_started(session, destination, message)?.wait()?,
             Request::CreateBrowser { session, browser, queue, selector } => {
                 if self.browsers.contains_key(&browser) {
                     return Err(Error::new(ErrorKind::IllegalState, format!("browser {browser} already exists")));

@@ -147,11 +147,6 @@ impl Group {
         Ok(())
     }
 
-    /// The outcome, if the unit has been committed (or failed).
-    pub(super) fn poll(outcome: &Outcome) -> Option<Result<(), Error>> {
-        outcome.get().cloned()
-    }
-
     /// Blocks until the unit's outcome is known, leading batches while nobody else does.
     pub(super) fn wait(&self, outcome: &Arc<Outcome>) -> Result<(), Error> {
         if let Some(result) = outcome.get() {
@@ -243,7 +238,8 @@ impl Group {
                 }
             },
             None => {
-                fail_closed(batch);
+                // Each unit dropped tells its owner `Closed`.
+                drop(batch);
                 (false, None, Duration::ZERO)
             }
         };
@@ -267,13 +263,14 @@ impl Group {
         tracing::error!("the journal writer panicked; the journal is closed");
         // Dropping the writer drops its parked units, which fail as they go.
         *writer = None;
-        let queued: Vec<Request> = {
+        let queued = {
             let mut q = lock(&self.queue);
             q.closed = true;
             q.strict = 0;
-            q.requests.drain(..).collect()
+            std::mem::take(&mut q.requests)
         };
-        fail_closed(queued);
+        // Each unit dropped tells its owner `Closed`.
+        drop(queued);
         self.tick.notify_all();
     }
 
@@ -432,14 +429,6 @@ impl Group {
     }
 }
 
-fn fail_closed(batch: Vec<Request>) {
-    for request in batch {
-        if let Request::Write(unit) = request {
-            let _ = unit.done.set(Err(Error::Closed));
-        }
-    }
-}
-
 /// A unit's handle for its owner: see [`crate::journal::Commit`].
 pub(crate) struct Ticket {
     group: Arc<Group>,
@@ -451,8 +440,9 @@ impl Ticket {
         Ticket { group, outcome }
     }
 
+    /// The outcome, if the unit has been committed (or failed).
     pub(crate) fn poll(&self) -> Option<Result<(), Error>> {
-        Group::poll(&self.outcome)
+        self.outcome.get().cloned()
     }
 
     pub(crate) fn wait(&self) -> Result<(), Error> {
