@@ -37,6 +37,8 @@ import javax.jms.TopicSubscriber;
  * session's own delivery thread (a daemon thread started with the first listener), which
  * loops over the listening consumers calling the same native receive as
  * {@code receive()}; it sleeps in a native wait that the consumers' wake-up hooks end.
+ * The transaction rules (commit, rollback, recover, what close does) belong to its
+ * {@link TransactionContext}, picked from the session mode when the session is created.
  */
 public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession, javax.jms.TopicSession {
     final HeraldConnection connection;
@@ -48,6 +50,7 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
     final boolean acknowledgesAfterListener;
     private final int domain;
     private final NativeResource resource;
+    private final TransactionContext transaction;
     private final List<HeraldConsumer> consumers = new CopyOnWriteArrayList<>();
     private final List<HeraldProducer> producers = new CopyOnWriteArrayList<>();
     private final List<HeraldBrowser> browsers = new CopyOnWriteArrayList<>();
@@ -63,6 +66,7 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
         this.mode = mode;
         this.domain = domain;
         this.resource = new NativeResource(this, connection.provider, handle, "session");
+        this.transaction = TransactionContext.forMode(mode, resource);
         this.acknowledgesAfterListener = connection.provider.acknowledgesAutomatically(handle);
     }
 
@@ -109,7 +113,7 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
 
     @Override public boolean getTransacted() throws JMSException {
         checkClosed();
-        return mode == Session.SESSION_TRANSACTED;
+        return transaction.isTransacted();
     }
 
     @Override public int getAcknowledgeMode() throws JMSException {
@@ -120,22 +124,19 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
     @Override public void commit() throws JMSException {
         checkClosed();
         if (onCompletionThread()) throw new IllegalStateException("commit() may not be called from a CompletionListener");
-        if (mode != Session.SESSION_TRANSACTED) throw new IllegalStateException("commit() needs a transacted session");
-        resource.run(Provider::commit);
+        transaction.commit();
     }
 
     @Override public void rollback() throws JMSException {
         checkClosed();
         if (onCompletionThread()) throw new IllegalStateException("rollback() may not be called from a CompletionListener");
-        if (mode != Session.SESSION_TRANSACTED) throw new IllegalStateException("rollback() needs a transacted session");
-        resource.run(Provider::rollback);
+        transaction.rollback();
         wakeDelivery();
     }
 
     @Override public void recover() throws JMSException {
         checkClosed();
-        if (mode == Session.SESSION_TRANSACTED) throw new IllegalStateException("recover() cannot be called on a transacted session");
-        resource.run(Provider::recover);
+        transaction.recover();
         wakeDelivery();
     }
 
@@ -438,6 +439,7 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
                 Thread.currentThread().interrupt();
             }
         }
+        transaction.close();
         resource.release();
         connection.removeSession(this);
     }

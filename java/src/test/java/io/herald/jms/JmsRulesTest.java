@@ -210,6 +210,116 @@ public class JmsRulesTest {
     }
 
     @Test
+    public void commitAndRollbackNeedATransactedSession() throws Exception {
+        Connection c = connection();
+        for (int mode : new int[] {Session.AUTO_ACKNOWLEDGE, Session.CLIENT_ACKNOWLEDGE, Session.DUPS_OK_ACKNOWLEDGE}) {
+            Session s = c.createSession(false, mode);
+            assertFalse(s.getTransacted());
+            assertThrows(IllegalStateException.class, s::commit);
+            assertThrows(IllegalStateException.class, s::rollback);
+            s.recover(); // legal in every acknowledge mode
+        }
+        try (JMSContext ctx = factory.createContext(JMSContext.AUTO_ACKNOWLEDGE)) {
+            assertFalse(ctx.getTransacted());
+            assertThrows(IllegalStateRuntimeException.class, ctx::commit);
+            assertThrows(IllegalStateRuntimeException.class, ctx::rollback);
+        }
+    }
+
+    @Test
+    public void recoverIsRefusedOnATransactedSession() throws Exception {
+        Session tx = connection().createSession(true, Session.SESSION_TRANSACTED);
+        assertTrue(tx.getTransacted());
+        assertEquals(Session.SESSION_TRANSACTED, tx.getAcknowledgeMode());
+        assertThrows(IllegalStateException.class, tx::recover);
+        try (JMSContext ctx = factory.createContext(JMSContext.SESSION_TRANSACTED)) {
+            assertTrue(ctx.getTransacted());
+            assertThrows(IllegalStateRuntimeException.class, ctx::recover);
+        }
+    }
+
+    @Test
+    public void commitAndRollbackAfterCloseAreRefused() throws Exception {
+        Connection c = connection();
+        Session tx = c.createSession(true, Session.SESSION_TRANSACTED);
+        tx.close();
+        assertThrows(IllegalStateException.class, tx::commit);
+        assertThrows(IllegalStateException.class, tx::rollback);
+        assertThrows(IllegalStateException.class, tx::getTransacted);
+
+        Session underClosedConnection = c.createSession(true, Session.SESSION_TRANSACTED);
+        c.close();
+        assertThrows(IllegalStateException.class, underClosedConnection::commit);
+        assertThrows(IllegalStateException.class, underClosedConnection::rollback);
+
+        JMSContext ctx = factory.createContext(JMSContext.SESSION_TRANSACTED);
+        ctx.close();
+        assertThrows(IllegalStateRuntimeException.class, ctx::commit);
+    }
+
+    @Test
+    public void rollbackDiscardsWhatWasSentSinceTheLastCommit() throws Exception {
+        Connection c = connection();
+        c.start();
+        Session tx = c.createSession(true, Session.SESSION_TRANSACTED);
+        Queue q = tx.createQueue("q");
+        MessageProducer p = tx.createProducer(q);
+        p.send(tx.createTextMessage("kept"));
+        tx.commit();
+        p.send(tx.createTextMessage("dropped 1"));
+        p.send(tx.createTextMessage("dropped 2"));
+        tx.rollback();
+        assertEquals(1, provider.depth("queue://q"));
+        tx.commit(); // a new transaction, with nothing in it
+        assertEquals(1, provider.depth("queue://q"));
+
+        Session reader = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        MessageConsumer consumer = reader.createConsumer(q);
+        assertEquals("kept", text(consumer.receive(1000)));
+        assertNull(consumer.receiveNoWait());
+    }
+
+    @Test
+    public void closingATransactedSessionRollsItBack() throws Exception {
+        Connection c = connection();
+        c.start();
+        Session setup = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        Queue in = setup.createQueue("in");
+        Queue out = setup.createQueue("out");
+        setup.createProducer(in).send(setup.createTextMessage("work"));
+
+        Session tx = c.createSession(true, Session.SESSION_TRANSACTED);
+        assertEquals("work", text(tx.createConsumer(in).receive(1000)));
+        tx.createProducer(out).send(tx.createTextMessage("result"));
+        tx.close();
+        assertEquals("the provider was asked to roll back", 1, Collections.frequency(provider.calls(), "rollback"));
+        assertEquals("the uncommitted send is gone", 0, provider.depth("queue://out"));
+        Message again = setup.createConsumer(in).receive(1000);
+        assertEquals("the received message comes again", "work", text(again));
+        assertTrue(again.getJMSRedelivered());
+
+        // Closing the connection rolls back its transacted sessions too.
+        Session open = c.createSession(true, Session.SESSION_TRANSACTED);
+        open.createProducer(out).send(open.createTextMessage("never"));
+        c.close();
+        assertEquals(2, Collections.frequency(provider.calls(), "rollback"));
+        assertEquals(0, provider.depth("queue://out"));
+        assertEquals(0, provider.liveCount());
+    }
+
+    @Test
+    public void aTransactedSessionClosesEvenWhenItsRollbackFails() throws Exception {
+        Connection c = connection();
+        Session tx = c.createSession(true, Session.SESSION_TRANSACTED);
+        tx.createProducer(tx.createQueue("q")).send(tx.createTextMessage("x"));
+        provider.failNext("rollback", HeraldNativeException.IO, "socket closed");
+        tx.close();
+        assertEquals("connection only: the session's handle was released", 1, provider.liveCount());
+        assertEquals(0, provider.depth("queue://q"));
+        assertThrows(IllegalStateException.class, tx::commit);
+    }
+
+    @Test
     public void clientAcknowledgeRecoverRedeliversWhatWasNotAcknowledged() throws Exception {
         Connection c = connection();
         c.start();
