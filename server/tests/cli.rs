@@ -83,6 +83,23 @@ fn send_receive_browse_and_stat() {
 }
 
 #[test]
+fn bench_reports_throughput_and_round_trips_with_their_floor() {
+    let server = ServerProcess::start("");
+    let run = herald(&server, &["bench", "--count", "200", "--producers", "2", "--persistent"], None);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stdout(&run).contains("msgs/s"), "{}", stdout(&run));
+    let rr = herald(&server, &["bench", "--request-reply", "--baseline", "--count", "100"], None);
+    assert!(rr.status.success(), "{}", stderr(&rr));
+    let out = stdout(&rr);
+    for line in ["100 request/reply round trips", "round trip: p50", "raw TCP relay, same path without a broker: p50", "p50 ratio:"] {
+        assert!(out.contains(line), "no \"{line}\" in:\n{out}");
+    }
+    // The floor only makes sense next to round trips.
+    let alone = herald(&server, &["bench", "--baseline"], None);
+    assert!(!alone.status.success());
+}
+
+#[test]
 fn durable_receive_keeps_messages_between_runs() {
     let server = ServerProcess::start("");
     let args = ["receive", "--topic", "alerts", "--durable", "me", "--client-id", "cli-test", "--timeout", "200"];

@@ -10,6 +10,7 @@ use herald_core::client::{AckMode, ConsumerOptions, SendOptions};
 use herald_core::{DeliveryMode, Destination, Message};
 
 use super::client::connect;
+use super::relay;
 use super::ClientArgs;
 
 #[derive(Debug, Args)]
@@ -40,6 +41,10 @@ pub struct BenchArgs {
     /// Measure request/reply round trips through a temporary queue instead.
     #[arg(long)]
     pub request_reply: bool,
+    /// With --request-reply: also time the same round trips through a plain TCP relay
+    /// on loopback (no broker), the floor this machine sets for them.
+    #[arg(long, requires = "request_reply")]
+    pub baseline: bool,
 }
 
 const STAMP: &str = "HeraldBenchSentNanos";
@@ -289,6 +294,19 @@ fn request_reply(args: &BenchArgs) -> Result<(), String> {
         args.client.url
     );
     println!("throughput: {:.0} round trips/s", args.count as f64 / (total as f64 / 1e9));
+    let p50 = median(&rtts);
     print_latency("round trip", rtts);
+    if args.baseline {
+        let floor = relay::round_trips(args.size, args.count)?;
+        let floor_p50 = median(&floor);
+        print_latency("raw TCP relay, same path without a broker", floor);
+        println!("p50 ratio: {:.2}x the raw relay", p50.as_secs_f64() / floor_p50.as_secs_f64().max(1e-9));
+    }
     Ok(())
+}
+
+fn median(samples: &[u64]) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    percentile(&sorted, 0.5)
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod client;
+mod relay;
 mod serve;
 
 use std::path::PathBuf;
