@@ -80,6 +80,7 @@ public class HeraldConsumer implements javax.jms.MessageConsumer, javax.jms.Queu
             throw e;
         }
         if (b == null) return null;
+        session.transaction.onWork();
         try {
             return MessageCodec.decodeDelivery(b, session);
         } catch (IllegalArgumentException e) {

@@ -147,6 +147,7 @@ public class HeraldProducer implements javax.jms.MessageProducer, javax.jms.Queu
             throw f;
         }
         long[] sent = new long[6];
+        session.transaction.onWork();
         resource.run((p, h) -> p.send(h, target == null ? null : target.uri(), encoded.buffer(), encoded.length(),
                 mode, prio, ttl, deliveryDelay, disableMessageId, disableTimestamp, sent));
         if (sent[3] != 0) {

@@ -50,7 +50,8 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
     final boolean acknowledgesAfterListener;
     private final int domain;
     private final NativeResource resource;
-    private final TransactionContext transaction;
+    /** The transaction rules of the session's mode; producers and consumers report their work to it. */
+    final TransactionContext transaction;
     private final List<HeraldConsumer> consumers = new CopyOnWriteArrayList<>();
     private final List<HeraldProducer> producers = new CopyOnWriteArrayList<>();
     private final List<HeraldBrowser> browsers = new CopyOnWriteArrayList<>();

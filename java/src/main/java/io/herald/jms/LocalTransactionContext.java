@@ -12,6 +12,8 @@ import javax.jms.JMSException;
  */
 final class LocalTransactionContext implements TransactionContext {
     private final NativeResource session;
+    /** Whether a send or receive happened since the last commit or rollback. */
+    private volatile boolean work;
 
     LocalTransactionContext(NativeResource session) {
         this.session = session;
@@ -21,12 +23,18 @@ final class LocalTransactionContext implements TransactionContext {
         return true;
     }
 
+    @Override public void onWork() {
+        if (!work) work = true;
+    }
+
     @Override public void commit() throws JMSException {
         session.run(Provider::commit);
+        work = false;
     }
 
     @Override public void rollback() throws JMSException {
         session.run(Provider::rollback);
+        work = false;
     }
 
     @Override public void recover() throws JMSException {
@@ -35,10 +43,13 @@ final class LocalTransactionContext implements TransactionContext {
 
     /**
      * Rolls back the transaction in progress: uncommitted sends are discarded and what was
-     * received goes back for redelivery. If the rollback fails (the connection is gone),
-     * releasing the handle discards the same work, so close goes on.
+     * received goes back for redelivery. With nothing sent or received since the last commit
+     * or rollback there is nothing to roll back, and no call (over tcp:// a round trip) is
+     * made. If the rollback fails (the connection is gone), releasing the handle discards
+     * the same work, so close goes on.
      */
     @Override public void close() {
+        if (!work) return;
         try {
             session.run(Provider::rollback);
         } catch (JMSException e) {

@@ -20,6 +20,9 @@ final class NoTxTransactionContext implements TransactionContext {
         return false;
     }
 
+    @Override public void onWork() {
+    }
+
     @Override public void commit() throws JMSException {
         throw new IllegalStateException("commit() needs a transacted session");
     }

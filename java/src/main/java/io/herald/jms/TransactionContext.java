@@ -19,6 +19,13 @@ interface TransactionContext {
     /** Session.getTransacted(). */
     boolean isTransacted();
 
+    /**
+     * The session is about to send a message or has handed one out: in a transacted
+     * session, work of the transaction in progress. Called on the session's hot paths, so
+     * it does no more than note it.
+     */
+    void onWork();
+
     /** Session.commit() on an open session. */
     void commit() throws JMSException;
 
@@ -30,7 +37,8 @@ interface TransactionContext {
 
     /**
      * The session is closing: its listeners have returned and its consumers and producers
-     * are closed; its handle is still open and is released right after. Never throws.
+     * are closed; its handle is still open and is released right after (which discards
+     * uncommitted work by itself). Never throws.
      */
     void close();
 }
