@@ -4,8 +4,8 @@ import javax.jms.IllegalStateException;
 import javax.jms.JMSException;
 
 /**
- * A transacted session: everything it sends and receives belongs
- * to the transaction in progress until commit() or rollback() ends it and starts the next.
+ * A transacted session: everything it sends and receives belongs to the transaction in
+ * progress until commit() or rollback() ends it and starts the next.
  * A failed commit arrives as a TransactionRolledBackException (the provider's
  * TRANSACTION_ROLLED_BACK kind, mapped in {@link JmsExceptions}). recover() has no meaning
  * here, and closing the session rolls back the transaction in progress.

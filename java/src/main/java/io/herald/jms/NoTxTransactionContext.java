@@ -6,8 +6,8 @@ import javax.jms.JMSException;
 /**
  * A session in an acknowledge mode (AUTO, CLIENT, DUPS_OK): each send stands on its own,
  * commit() and rollback() are refused with IllegalStateException, and recover() redelivers
- * what the session received and has not acknowledged. Closing
- * leaves nothing to roll back: releasing the handle returns unacknowledged messages.
+ * what the session received and has not acknowledged. Closing leaves nothing to roll back:
+ * releasing the handle returns unacknowledged messages.
  */
 final class NoTxTransactionContext implements TransactionContext {
     private final NativeResource session;
