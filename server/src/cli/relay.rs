@@ -37,7 +37,7 @@ pub fn round_trips(size: usize, count: u64) -> Result<Vec<u64>, String> {
     // Connected one after the other, so accepted in that order.
     let mut requester = connect()?;
     let mut responder = connect()?;
-    let mut accept = || -> Result<TcpStream, String> {
+    let accept = || -> Result<TcpStream, String> {
         let (stream, _) = listener.accept().map_err(|e| io("accept", e))?;
         stream.set_nodelay(true).map_err(|e| io("set TCP_NODELAY", e))?;
         Ok(stream)
