@@ -300,9 +300,10 @@ impl SessionCore {
         match self.mode {
             mode if mode.acknowledges_automatically() && !hold => {
                 // The client handed the message out without waiting for the server, so
-                // nothing waits here either (see `Broker::acknowledge_started`): the
-                // acknowledgement is already safe from a killed process. Close and
-                // recover wait for the last one.
+                // nothing waits here either (see `Broker::acknowledge_started`). The
+                // journal applies units in order, so whatever this connection is
+                // answered later (a send, a commit, a close) is durable only once this
+                // acknowledgement is. Close and recover wait for the last one.
                 self.start_acks(vec![(f.queue, f.entry)]);
                 self.reap_acks()
             }

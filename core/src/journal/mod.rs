@@ -136,9 +136,8 @@ pub trait Journal: Send + Sync + 'static {
     /// receipts): `ops` are [`Op::Remove`]s. Before it returns, the journal has recorded
     /// them well enough to survive the process being killed; the returned [`Commit`]
     /// tells when they are committed, which may be without an fsync of their own: they
-    /// are safe from a power loss once a later commit syncs. They may be applied after
-    /// writes started later (they only remove entries); waiting for the commit applies
-    /// them at once. The default is [`Journal::write_started`].
+    /// are safe from a power loss once a later commit syncs. Units are applied in order,
+    /// as with [`Journal::write_started`], which is the default.
     fn write_acknowledged(&self, ops: Vec<Op>) -> Commit {
         self.write_started(ops)
     }

@@ -8,13 +8,10 @@
 //! microseconds), and concurrent producers still share fsyncs: whatever gathers while one
 //! batch syncs goes into the next.
 //!
-//! Units that nobody waits for (relaxed units) ride along with the next batch. The
-//! automatic acknowledgements among them, already safe in the delivery log, wait
-//! longer: they are held back for [`ACK_DELAY`] and go into the database together, so
-//! that deleting many neighbouring rows at once touches few pages, and the batches that
-//! carry sends sync no pages for them. The journal's own thread commits what is left
-//! when no batch comes in time, and looks after what has no waiter at all: units
-//! blocked for space whose time is up, and giving free pages back when idle.
+//! Units that nobody waits for (relaxed acknowledgements) ride along with the next
+//! batch. The journal's own thread commits them when no batch comes within a tick, and
+//! looks after what has no waiter at all: units blocked for space whose time is up, and
+//! giving free pages back when idle.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -32,10 +29,6 @@ const TICK: Duration = Duration::from_millis(1);
 
 /// The longest a leader waits for more units (see [`Group::gather`]).
 const MAX_GATHER: Duration = Duration::from_millis(1);
-
-/// How long automatic acknowledgements are held back to be applied together, unless
-/// someone waits for one, units wait for the space they free, or the journal closes.
-const ACK_DELAY: Duration = Duration::from_millis(5);
 
 /// Where a unit's outcome is left for its owner.
 pub(super) type Outcome = OnceLock<Result<(), Error>>;
@@ -56,12 +49,6 @@ pub(super) struct Group {
 #[derive(Default)]
 struct Queue {
     requests: VecDeque<Request>,
-    /// Automatic acknowledgements held back (see [`ACK_DELAY`]), oldest first.
-    held: VecDeque<Request>,
-    /// When the oldest of `held` was queued.
-    held_since: Option<Instant>,
-    /// Someone waits for a held acknowledgement: it goes with the next batch.
-    release_held: bool,
     /// A leader is committing (it holds the writer).
     committing: bool,
     closed: bool,
@@ -116,22 +103,7 @@ impl Wake {
 
 impl Queue {
     fn has_work(&self) -> bool {
-        !self.requests.is_empty() || self.retry || self.held_due()
-    }
-
-    /// Whether the held acknowledgements should be committed now.
-    fn held_due(&self) -> bool {
-        self.held_since.is_some_and(|since| {
-            // Units blocked for space (a deadline) wait for what acknowledgements free.
-            self.release_held || self.closed || self.deadline.is_some() || since.elapsed() >= ACK_DELAY
-        })
-    }
-
-    /// The held acknowledgements, for the batch being taken.
-    fn take_held(&mut self) -> VecDeque<Request> {
-        self.held_since = None;
-        self.release_held = false;
-        std::mem::take(&mut self.held)
+        !self.requests.is_empty() || self.retry
     }
 }
 
@@ -160,16 +132,6 @@ impl Group {
         if q.closed {
             return Err(Error::Closed);
         }
-        if matches!(&request, Request::Write(unit) if unit.held) {
-            q.held_since.get_or_insert_with(Instant::now);
-            q.held.push_back(request);
-            if q.asleep {
-                // It sleeps until the acknowledgement is due.
-                q.asleep = false;
-                self.tick.notify_one();
-            }
-            return Ok(());
-        }
         if matches!(&request, Request::Write(unit) if !unit.relaxed) {
             q.strict += 1;
             if q.gathering && q.strict >= q.expected {
@@ -186,13 +148,11 @@ impl Group {
     }
 
     /// Blocks until the unit's outcome is known, leading batches while nobody else does.
-    /// A `held` unit (an automatic acknowledgement) goes with the next batch.
-    pub(super) fn wait(&self, outcome: &Arc<Outcome>, held: bool) -> Result<(), Error> {
+    pub(super) fn wait(&self, outcome: &Arc<Outcome>) -> Result<(), Error> {
         if let Some(result) = outcome.get() {
             return result.clone();
         }
         let mut q = lock(&self.queue);
-        q.release_held |= held && q.held_since.is_some();
         let mut registered = false;
         loop {
             if let Some(result) = outcome.get() {
@@ -226,12 +186,11 @@ impl Group {
 
     /// The unit's outcome if it is known; else the task is woken when it is. A task
     /// cannot lead, so the journal's thread commits for it without waiting a tick.
-    pub(super) fn poll_wait(&self, outcome: &Arc<Outcome>, held: bool, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    pub(super) fn poll_wait(&self, outcome: &Arc<Outcome>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         if let Some(result) = outcome.get() {
             return Poll::Ready(result.clone());
         }
         let mut q = lock(&self.queue);
-        q.release_held |= held && q.held_since.is_some();
         let at = q.waiters.iter().position(|w| Arc::ptr_eq(&w.outcome, outcome));
         if let Some(result) = outcome.get() {
             if let Some(at) = at {
@@ -264,11 +223,7 @@ impl Group {
         q.committing = true;
         q = self.gather(q);
         let n = q.requests.len().min(MAX_BATCH);
-        let mut batch: Vec<Request> = Vec::with_capacity(n + q.held.len());
-        if q.held_due() {
-            batch.extend(q.take_held());
-        }
-        batch.extend(q.requests.drain(..n));
+        let batch: Vec<Request> = q.requests.drain(..n).collect();
         let strict = batch.iter().filter(|r| matches!(r, Request::Write(unit) if !unit.relaxed)).count();
         q.taken += n as u64;
         q.strict -= strict;
@@ -312,9 +267,7 @@ impl Group {
             let mut q = lock(&self.queue);
             q.closed = true;
             q.strict = 0;
-            let mut queued = q.take_held();
-            queued.append(&mut q.requests);
-            queued
+            std::mem::take(&mut q.requests)
         };
         // Each unit dropped tells its owner `Closed`.
         drop(queued);
@@ -390,7 +343,7 @@ impl Group {
                 q.exclusive += 1;
                 q = self.finished.wait(q).unwrap_or_else(|p| p.into_inner());
                 q.exclusive -= 1;
-            } else if !q.requests.is_empty() || q.held_due() {
+            } else if !q.requests.is_empty() {
                 q = self.lead(q);
             } else {
                 break;
@@ -429,7 +382,7 @@ impl Group {
             let overdue = q.taken < seen && !q.requests.is_empty();
             let expiring = q.deadline.is_some_and(|d| d <= now);
             let urgent = !q.requests.is_empty() && Self::tasks_waiting(&q);
-            if !q.committing && (overdue || expiring || urgent || q.retry || q.held_due()) {
+            if !q.committing && (overdue || expiring || urgent || q.retry) {
                 q = self.lead(q);
                 seen = q.queued;
                 continue;
@@ -452,9 +405,6 @@ impl Group {
             }
             if let Some(d) = q.deadline {
                 timeout = timeout.min(d.saturating_duration_since(now));
-            }
-            if let Some(since) = q.held_since {
-                timeout = timeout.min((since + ACK_DELAY).saturating_duration_since(now));
             }
             q = self.tick.wait_timeout(q, timeout).unwrap_or_else(|p| p.into_inner()).0;
             q.asleep = false;
@@ -483,13 +433,11 @@ impl Group {
 pub(crate) struct Ticket {
     group: Arc<Group>,
     outcome: Arc<Outcome>,
-    /// An automatic acknowledgement, held back until due or waited for.
-    held: bool,
 }
 
 impl Ticket {
-    pub(super) fn new(group: Arc<Group>, outcome: Arc<Outcome>, held: bool) -> Ticket {
-        Ticket { group, outcome, held }
+    pub(super) fn new(group: Arc<Group>, outcome: Arc<Outcome>) -> Ticket {
+        Ticket { group, outcome }
     }
 
     /// The outcome, if the unit has been committed (or failed).
@@ -498,10 +446,10 @@ impl Ticket {
     }
 
     pub(crate) fn wait(&self) -> Result<(), Error> {
-        self.group.wait(&self.outcome, self.held)
+        self.group.wait(&self.outcome)
     }
 
     pub(crate) fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.group.poll_wait(&self.outcome, self.held, cx)
+        self.group.poll_wait(&self.outcome, cx)
     }
 }

@@ -38,9 +38,7 @@
 //! units commits without an fsync (the next strict commit or checkpoint syncs it). So
 //! a consumer in an automatic mode runs at the speed of appends, not of fsyncs; a
 //! killed process loses none of its acknowledgements, and a power loss at most those
-//! since the last sync, which come back as duplicates. Such units are held back a few
-//! milliseconds and applied together (see `group.rs`), unless the journal has a size
-//! limit.
+//! since the last sync, which come back as duplicates.
 //!
 //! # Gathering
 //!
@@ -230,9 +228,6 @@ fn encode(message: &Message) -> Vec<u8> {
 struct Unit {
     rows: Vec<Row>,
     relaxed: bool,
-    /// An automatic acknowledgement, already in the delivery log: held back to be
-    /// applied with others (see `group.rs`).
-    held: bool,
     /// Stores a message: subject to the size limit's flow control.
     grows: bool,
     /// Removes a message reference: may free space for units waiting.
@@ -302,9 +297,6 @@ pub struct SqliteJournal {
     /// A read-only connection for [`Journal::load`]: in WAL mode it reads committed data
     /// while the writer writes.
     reader: Mutex<Option<Connection>>,
-    /// Automatic acknowledgements are held back to be applied together; not with a size
-    /// limit, where the next send may need the space they free.
-    hold_acks: bool,
 }
 
 impl std::fmt::Debug for SqliteJournal {
@@ -382,7 +374,6 @@ impl SqliteJournal {
             thread: Mutex::new(Some(thread)),
             lock_file: Mutex::new(Some(lock_file)),
             reader: Mutex::new(Some(reader)),
-            hold_acks: options.max_size.is_none(),
         })
     }
 
@@ -401,11 +392,11 @@ impl SqliteJournal {
     }
 
     fn submit(&self, ops: Vec<Op>, relaxed: bool) -> Result<(), Error> {
-        self.start(ops, relaxed, false).wait()
+        self.start(ops, relaxed).wait()
     }
 
-    /// Queues a unit without waiting for it; a `held` one is relaxed and held back.
-    fn start(&self, ops: Vec<Op>, relaxed: bool, held: bool) -> Commit {
+    /// Queues a unit without waiting for it.
+    fn start(&self, ops: Vec<Op>, relaxed: bool) -> Commit {
         if ops.is_empty() {
             return Commit::done(Ok(()));
         }
@@ -413,11 +404,11 @@ impl SqliteJournal {
         let frees = ops.iter().any(|op| matches!(op, Op::Remove { .. } | Op::RemoveSubscription { .. }));
         let rows = ops.into_iter().map(Row::from_op).collect();
         let done = Arc::new(Outcome::new());
-        let unit = Unit { rows, relaxed: relaxed || held, held, grows, frees, deadline: None, done: done.clone() };
+        let unit = Unit { rows, relaxed, grows, frees, deadline: None, done: done.clone() };
         if let Err(e) = self.group.submit(Request::Write(unit)) {
             return Commit::done(Err(e));
         }
-        Commit::pending(Ticket::new(self.group.clone(), done, held))
+        Commit::pending(Ticket::new(self.group.clone(), done))
     }
 }
 
@@ -431,7 +422,7 @@ impl Journal for SqliteJournal {
     }
 
     fn write_started(&self, ops: Vec<Op>) -> Commit {
-        self.start(ops, false, false)
+        self.start(ops, false)
     }
 
     fn write_acknowledged(&self, ops: Vec<Op>) -> Commit {
@@ -443,13 +434,13 @@ impl Journal for SqliteJournal {
             })
             .collect();
         if records.len() != ops.len() {
-            return self.start(ops, false, false);
+            return self.start(ops, false);
         }
         if self.group.is_closed() {
             return Commit::done(Err(Error::Closed));
         }
-        // Recorded first, so a killed process keeps it; the unit is then held back and
-        // committed with others, without an fsync of its own.
+        // Recorded first, so a killed process keeps it; the unit then commits with the
+        // next batch, without an fsync of its own.
         match self.deliveries.append(&records) {
             Ok(Appended::Done) => {}
             Ok(Appended::FoldOld) => {
@@ -459,7 +450,7 @@ impl Journal for SqliteJournal {
             }
             Err(e) => return Commit::done(Err(e)),
         }
-        self.start(ops, true, self.hold_acks)
+        self.start(ops, true)
     }
 
     fn write_relaxed(&self, ops: Vec<Op>) -> Result<(), Error> {
@@ -1449,36 +1440,6 @@ mod tests {
     }
 
     #[test]
-    fn held_acknowledgements_go_in_together_when_one_is_waited_for_or_the_journal_closes() {
-        let dir = scratch("held");
-        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
-        for key in 1..=6 {
-            journal.write(send_ops(key)).unwrap();
-        }
-        let ack = |key| journal.write_acknowledged(vec![Op::Remove { store: "queue:q".into(), key }]);
-        let first: Vec<Commit> = (1..=3).map(ack).collect();
-        // Waiting for the last one takes the others in too.
-        let mut first = first.into_iter().rev();
-        first.next().unwrap().wait().unwrap();
-        for commit in first {
-            commit.poll().ok().expect("committed with the one waited for").unwrap();
-        }
-        let left: Vec<u64> = journal.recover().unwrap().entries.iter().map(|e| e.key).collect();
-        assert_eq!(left, [4, 5, 6]);
-        // Started and never waited for: closing commits them.
-        let rest: Vec<Commit> = (4..=5).map(ack).collect();
-        journal.close();
-        for commit in rest {
-            commit.wait().unwrap();
-        }
-        let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
-        let left: Vec<u64> = journal.recover().unwrap().entries.iter().map(|e| e.key).collect();
-        assert_eq!(left, [6]);
-        journal.close();
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
     fn an_acknowledgement_only_in_the_delivery_log_is_applied_at_start() {
         let dir = scratch("acklog");
         let journal = SqliteJournal::open(&dir, &SqliteOptions::default()).unwrap();
@@ -1539,7 +1500,7 @@ mod tests {
         let frees = ops.iter().any(|op| matches!(op, Op::Remove { .. }));
         let done = Arc::new(Outcome::new());
         let rows = ops.into_iter().map(Row::from_op).collect();
-        (Unit { rows, relaxed: false, held: false, grows, frees, deadline: None, done: done.clone() }, done)
+        (Unit { rows, relaxed: false, grows, frees, deadline: None, done: done.clone() }, done)
     }
 
     fn sized(key: u64, bytes: usize) -> Vec<Op> {
