@@ -13,8 +13,11 @@
 //! message from being changed in place (`Arc::get_mut` refuses while it lives), so a
 //! slot whose `Weak` points at the delivered message holds exactly its bytes. Only
 //! messages someone else still holds (`Arc::strong_count` above one) are cached: a queue
-//! message, received once, never takes a slot. A later message
-//! landing on the same slot evicts the earlier one, which bounds what the cache keeps.
+//! message received in an automatic acknowledgement mode is held by nobody else and takes
+//! no slot; one a session keeps until it is acknowledged (CLIENT_ACKNOWLEDGE, transacted,
+//! or a listener's until it returns) does take one, which costs a copy and is never
+//! shared. A later message landing on the
+//! same slot evicts the earlier one, which bounds what the cache keeps.
 
 use std::sync::{Arc, Mutex, Weak};
 
