@@ -722,6 +722,18 @@ struct Writer {
     last_commit: Duration,
 }
 
+/// `now + timeout`, or an instant about as far as the clock can hold when that is too
+/// far: a `Duration::MAX` timeout means waiting for good, not a panic.
+fn deadline_after(now: Instant, timeout: Duration) -> Instant {
+    let mut timeout = timeout;
+    loop {
+        if let Some(deadline) = now.checked_add(timeout) {
+            return deadline;
+        }
+        timeout /= 2;
+    }
+}
+
 impl Writer {
     fn new(
         conn: Connection,
@@ -849,7 +861,8 @@ impl Writer {
 
     /// Puts a unit that found no space at the back of those waiting.
     fn park(&mut self, mut unit: Unit) {
-        unit.deadline.get_or_insert_with(|| Instant::now() + self.block_timeout);
+        let timeout = self.block_timeout;
+        unit.deadline.get_or_insert_with(|| deadline_after(Instant::now(), timeout));
         self.parked.push_back(unit);
     }
 
@@ -1586,6 +1599,33 @@ mod tests {
         let recovered = writer.recover(usize::MAX).unwrap();
         let keys: Vec<u64> = recovered.messages.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, [stored + 1, 5000]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_block_timeout_too_long_for_the_clock_waits_instead_of_panicking() {
+        // `SqliteOptions::block_timeout` is public: `Duration::MAX` reads as "wait for
+        // good", and adding it to the clock overflows.
+        let dir = scratch("block-forever");
+        let options = SqliteOptions {
+            max_size: Some(256 * 1024),
+            on_full: OnFull::Block,
+            block_timeout: Duration::MAX,
+            ..SqliteOptions::default()
+        };
+        let mut writer = writer(&dir, &options);
+        let stored = fill(&mut writer);
+        assert_eq!(writer.parked.len(), 1, "the unit that did not fit waits");
+        writer.expire_parked();
+        assert_eq!(writer.parked.len(), 1, "and keeps waiting");
+        // Freeing space lets it in with the commit after.
+        let (ack, _wait) = unit(remove(1));
+        writer.commit(vec![ack]);
+        let (acks, _waits): (Vec<Unit>, Vec<_>) = (2..=stored).map(|k| unit(remove(k))).unzip();
+        writer.commit(acks);
+        assert!(writer.parked.is_empty(), "the waiting unit went in once space was freed");
+        let recovered = writer.recover(usize::MAX).unwrap();
+        assert_eq!(recovered.messages.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [stored + 1]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
