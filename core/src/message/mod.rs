@@ -191,6 +191,36 @@ impl Message {
         self.property(name).to_string_value()
     }
 
+    /// Checks what [`Message::set_property`] and a producer's options would have refused,
+    /// for a message that arrives already built (decoded from a client's request): a
+    /// priority above 9, a property of a type properties cannot hold (`char`, `byte[]`),
+    /// or one name twice. (Names are left alone: Java's identifier rules, which the Java
+    /// provider applies, admit more than [`Message::set_property`] does.)
+    pub fn validate(&self) -> Result<()> {
+        if self.priority > MAX_PRIORITY {
+            return Err(Error::invalid_argument(format!("priority {} is not between 0 and 9", self.priority)));
+        }
+        // A set only for many properties: a frame may carry a great many.
+        let mut seen = (self.properties.len() > 8)
+            .then(|| std::collections::HashSet::with_capacity(self.properties.len()));
+        for (i, (name, value)) in self.properties.iter().enumerate() {
+            if !value.is_property_type() {
+                return Err(Error::message_format(format!(
+                    "property {name}: a {} is not a valid property type",
+                    value.type_name()
+                )));
+            }
+            let twice = match seen.as_mut() {
+                Some(seen) => !seen.insert(name.as_str()),
+                None => self.properties[..i].iter().any(|(earlier, _)| earlier == name),
+            };
+            if twice {
+                return Err(Error::message_format(format!("property {name} is set twice")));
+            }
+        }
+        Ok(())
+    }
+
     /// True when the message has expired at `now` (milliseconds since the epoch).
     pub fn is_expired_at(&self, now: i64) -> bool {
         self.expiration != 0 && self.expiration <= now

@@ -56,7 +56,8 @@ pub struct Handler {
     limits: Limits,
     sessions: HashMap<u64, Session>,
     pub consumers: HashMap<u64, RemoteConsumer>,
-    browsers: HashMap<u64, Browser>,
+    /// Each browser with the session it belongs to.
+    browsers: HashMap<u64, (u64, Browser)>,
     pub signal: Arc<Signal>,
 }
 
@@ -108,6 +109,7 @@ impl Handler {
             Request::CloseSession { session } => {
                 let s = self.sessions.remove(&session).ok_or_else(|| unknown("session", session))?;
                 self.consumers.retain(|_, c| c.session != session);
+                self.browsers.retain(|_, (owner, _)| *owner != session);
                 s.close();
             }
             Request::CreateConsumer { session, consumer, destination, selector, no_local, subscription, prefetch } => {
@@ -181,10 +183,10 @@ impl Handler {
                 }
                 self.access.check(Permission::Browse, Some(&queue))?;
                 let b = self.session(session)?.create_browser(&queue, selector.as_deref())?;
-                self.browsers.insert(browser, b);
+                self.browsers.insert(browser, (session, b));
             }
             Request::BrowseNext { browser, max } => {
-                let b = self.browsers.get_mut(&browser).ok_or_else(|| unknown("browser", browser))?;
+                let (_, b) = self.browsers.get_mut(&browser).ok_or_else(|| unknown("browser", browser))?;
                 // A page ends at `max` messages or once it holds a frame's worth of them
                 // (after the message that crosses it): large messages make short pages,
                 // so a reply never needs the memory of thousands of them.
@@ -271,6 +273,8 @@ impl Handler {
     /// (see `listener::turn`), then answers it.
     pub fn send_started(&mut self, session: u64, destination: Destination, message: Message) -> Result<PendingSend> {
         self.access.check(Permission::Send, Some(&destination))?;
+        // What a producer and `set_property` refuse, a request must not slip past.
+        message.validate()?;
         self.session(session)?.send_started(destination, message)
     }
 
