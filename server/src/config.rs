@@ -202,6 +202,12 @@ impl Config {
                 }
             }
         }
+        if config.redelivery.dead_letter_queue.is_empty() {
+            return Err("[redelivery]: dead_letter_queue needs a queue name".into());
+        }
+        if config.redelivery.expiry_queue.as_deref() == Some("") {
+            return Err("[redelivery]: expiry_queue needs a queue name (leave it out to drop expired messages)".into());
+        }
         for u in &config.users {
             argon2::PasswordHash::new(&u.password_hash)
                 .map_err(|e| format!("user {}: the password hash is not an argon2 PHC string: {e}", u.name))?;
@@ -268,5 +274,11 @@ mod tests {
         assert!(Config::parse("[journal]\non_full = \"wait\"\n").unwrap_err().contains("wait"));
         assert!(Config::parse("[journal]\nsync = \"never\"\n").unwrap_err().contains("never"));
         assert!(Config::parse("[journal]\nmax_size = 1\n").unwrap_err().contains("max_size"));
+        // A queue without a name is one no client can consume from (nor name in a
+        // permission): what went there would be out of reach.
+        let nameless = Config::parse("[redelivery]\ndead_letter_queue = \"\"\n").unwrap_err();
+        assert!(nameless.contains("dead_letter_queue"), "{nameless}");
+        let nameless = Config::parse("[redelivery]\nexpiry_queue = \"\"\n").unwrap_err();
+        assert!(nameless.contains("expiry_queue"), "{nameless}");
     }
 }
