@@ -5,7 +5,23 @@
 //! counts characters. Tokenizing the whole text up front keeps the parser free of
 //! lookahead bookkeeping; selectors are short and parsed once per consumer.
 
+use std::borrow::Cow;
+
 use super::Error;
+
+/// Most characters of a token an error message quotes: a selector may be megabytes
+/// long, and its errors end up in logs and replies.
+const EXCERPT_CHARS: usize = 40;
+
+/// `text`, or its first [`EXCERPT_CHARS`] characters and how long it really is.
+pub(super) fn excerpt(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        None => Cow::Borrowed(text),
+        Some((end, _)) => {
+            Cow::Owned(format!("{}... ({} characters)", &text[..end], text.chars().count()))
+        }
+    }
+}
 
 /// The words the grammar reserves. They are matched case-insensitively and can never be
 /// identifiers, so `null`, `And` or `escape` are not property names.
@@ -79,9 +95,9 @@ impl Tok<'_> {
     /// How the token is named in "expected ... but found ..." messages.
     pub(super) fn describe(&self) -> String {
         match self {
-            Tok::Ident(name) => format!("identifier '{name}'"),
+            Tok::Ident(name) => format!("identifier '{}'", excerpt(name)),
             Tok::Kw(kw) => format!("'{}'", kw.name()),
-            Tok::Str(s) => format!("string literal '{}'", s.replace('\'', "''")),
+            Tok::Str(s) => format!("string literal '{}'", excerpt(&s.replace('\'', "''"))),
             Tok::Int(v) => format!("number {v}"),
             Tok::Float(v) => format!("number {v:?}"),
             Tok::Eof => "end of input".to_string(),
@@ -246,12 +262,12 @@ impl<'s> Lexer<'s> {
                 Ok(v) if v.is_finite() => Ok(Tok::Float(v)),
                 _ => Err(error(
                     start,
-                    format!("approximate numeric literal {literal} is out of range"),
+                    format!("approximate numeric literal {} is out of range", excerpt(literal)),
                 )),
             }
         } else {
             literal.parse::<u64>().map(Tok::Int).map_err(|_| {
-                error(start, format!("exact numeric literal {literal} is out of range"))
+                error(start, format!("exact numeric literal {} is out of range", excerpt(literal)))
             })
         }
     }

@@ -12,7 +12,7 @@
 use std::mem;
 
 use super::expr::{ArithOp, CmpOp, Expr, Ident, Literal, StrSet};
-use super::lexer::{tokenize, Keyword, Tok, Token};
+use super::lexer::{excerpt, tokenize, Keyword, Tok, Token};
 use super::like::LikePattern;
 use super::Error;
 
@@ -343,7 +343,7 @@ impl<'s> Parser<'s> {
                 _ => {
                     return Err(error(
                         escape_pos,
-                        format!("ESCAPE needs exactly one character but found '{escape}'"),
+                        format!("ESCAPE needs exactly one character but found '{}'", excerpt(&escape)),
                     ))
                 }
             }

@@ -784,6 +784,25 @@ fn nesting_is_bounded() {
 }
 
 #[test]
+fn errors_quote_an_excerpt_of_a_long_token_not_all_of_it() {
+    // Error messages reach logs and the client; a selector may be megabytes long.
+    let long = "x".repeat(100_000);
+    let cases = [
+        format!("a = 1 '{long}'"),
+        format!("a = 1 {long}"),
+        format!("a = {}", "9".repeat(100_000)),
+        format!("a = 1{}e999999", "0".repeat(100_000)),
+        format!("a LIKE 'b' ESCAPE '{long}'"),
+    ];
+    for selector in &cases {
+        let Err(e) = Selector::parse(selector) else { panic!("{} parsed", &selector[..20]) };
+        let text = e.to_string();
+        assert!(text.len() < 300, "an error of {} bytes: {}...", text.len(), &text[..120]);
+        assert!(text.contains("xxxxxxxx") || text.contains("99999999") || text.contains("10000000"), "{text}");
+    }
+}
+
+#[test]
 fn parse_optional_treats_blank_as_absent() {
     assert!(matches!(Selector::parse_optional(None), Ok(None)));
     assert!(matches!(Selector::parse_optional(Some("")), Ok(None)));
