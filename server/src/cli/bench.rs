@@ -41,9 +41,11 @@ pub struct BenchArgs {
     /// Measure request/reply round trips through a temporary queue instead.
     #[arg(long)]
     pub request_reply: bool,
-    /// With --request-reply: also time the same round trips through a plain TCP relay
-    /// on loopback (no broker), the floor this machine sets for them.
-    #[arg(long, requires = "request_reply")]
+    /// Also run the reference the result is measured against, on this machine, and
+    /// print the ratio: the same scenario in-process (vm://, with a journal in a
+    /// temporary directory); with --request-reply, the same round trips through a plain
+    /// TCP relay on loopback (no broker), the floor the machine sets for them.
+    #[arg(long)]
     pub baseline: bool,
 }
 
@@ -110,6 +112,21 @@ pub fn bench(args: BenchArgs) -> Result<(), String> {
     if args.request_reply {
         return request_reply(&args);
     }
+    let rate = throughput(&args, &args.client)?;
+    if args.baseline {
+        let dir = std::env::temp_dir().join(format!("herald-bench-{}", uuid::Uuid::new_v4().simple()));
+        let in_process = ClientArgs { url: format!("vm://bench-baseline?dataDir={}", dir.display()), user: None, password: None };
+        println!();
+        let reference = throughput(&args, &in_process);
+        let _ = std::fs::remove_dir_all(&dir);
+        println!("ratio: {:.2}x the same run in-process", rate / reference?.max(f64::MIN_POSITIVE));
+    }
+    Ok(())
+}
+
+/// Runs the producers and consumers through `client`'s URL; prints and returns messages
+/// per second.
+fn throughput(args: &BenchArgs, client: &ClientArgs) -> Result<f64, String> {
     let queue = Destination::queue(args.queue.clone().unwrap_or_else(|| format!("bench.{}", uuid::Uuid::new_v4().simple())));
     let mode = if args.persistent { DeliveryMode::Persistent } else { DeliveryMode::NonPersistent };
     let body = "x".repeat(args.size);
@@ -122,7 +139,7 @@ pub fn bench(args: BenchArgs) -> Result<(), String> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     for i in 0..args.consumers {
         let share = args.count / args.consumers as u64 + u64::from((i as u64) < args.count % args.consumers as u64);
-        let client = args.client.clone();
+        let client = client.clone();
         let queue = queue.clone();
         let received = received.clone();
         let prefetch = args.prefetch;
@@ -158,7 +175,7 @@ pub fn bench(args: BenchArgs) -> Result<(), String> {
     let mut producers = Vec::new();
     for i in 0..args.producers {
         let share = args.count / args.producers as u64 + u64::from((i as u64) < args.count % args.producers as u64);
-        let client = args.client.clone();
+        let client = client.clone();
         let queue = queue.clone();
         let body = body.clone();
         let sent = sent.clone();
@@ -211,7 +228,7 @@ pub fn bench(args: BenchArgs) -> Result<(), String> {
         if args.persistent { "PERSISTENT" } else { "NON_PERSISTENT" },
         args.producers,
         args.consumers,
-        args.client.url
+        client.url
     );
     println!(
         "throughput: {rate:.0} msgs/s ({:.1} MiB/s); sending took {:.2} s, all received after {:.2} s",
@@ -220,7 +237,7 @@ pub fn bench(args: BenchArgs) -> Result<(), String> {
         elapsed.as_secs_f64()
     );
     print_latency("latency (send to receive)", latencies);
-    Ok(())
+    Ok(rate)
 }
 
 fn request_reply(args: &BenchArgs) -> Result<(), String> {
@@ -297,6 +314,7 @@ fn request_reply(args: &BenchArgs) -> Result<(), String> {
     let p50 = median(&rtts);
     print_latency("round trip", rtts);
     if args.baseline {
+        println!();
         let floor = relay::round_trips(args.size, args.count)?;
         let floor_p50 = median(&floor);
         print_latency("raw TCP relay, same path without a broker", floor);
