@@ -108,7 +108,10 @@ fn percent_decode(text: &str) -> Result<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                let hex = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = text
+                    .get(i + 1..i + 3)
+                    .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 let Some(b) = hex else {
                     return Err(Error::invalid_argument(format!("bad percent-escape in \"{text}\"")));
                 };
@@ -1816,6 +1819,11 @@ mod tests {
         assert!(parse_url("tcp://localhost").is_err());
         assert!(parse_url("tcp://h:1?color=red").is_err());
         assert!(parse_url("tcp://h:1?user=%zz").is_err());
+        // Two hex digits, not whatever a number parser accepts: `%+1` is no escape.
+        for bad in ["%+1", "%+f", "%1", "%", "a%é"] {
+            let e = parse_url(&format!("tcp://h:1?password={bad}")).err().expect(bad);
+            assert!(e.message().contains("percent-escape"), "{bad}: {e}");
+        }
         assert!(!u.tls);
     }
 
