@@ -28,6 +28,11 @@ use std::sync::Arc;
 
 pub use cache::SelectorCache;
 
+/// The longest selector text accepted, in bytes (1 MiB: an `IN` list of some 25,000
+/// IDs). Parsing holds tens of bytes per character for a moment, so a selector as large
+/// as a frame may be (16 MiB) would cost hundreds of megabytes.
+pub const MAX_SELECTOR_BYTES: usize = 1 << 20;
+
 /// A value a selector identifier resolves to. Integer property types widen to `Long`,
 /// `float` to `Double`; `char` and `byte[]` never reach a selector.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,6 +101,15 @@ impl Selector {
     /// Parses a selector. An empty or whitespace-only text is not a selector at all; the
     /// caller treats it as "select everything" (see [`Selector::parse_optional`]).
     pub fn parse(text: &str) -> Result<Selector, Error> {
+        if text.len() > MAX_SELECTOR_BYTES {
+            return Err(Error {
+                position: 0,
+                message: format!(
+                    "the selector has {} bytes; at most {MAX_SELECTOR_BYTES} are allowed",
+                    text.len()
+                ),
+            });
+        }
         let expr = parser::parse(text)?;
         Ok(Selector { inner: Arc::new(Parsed { text: text.into(), expr }) })
     }

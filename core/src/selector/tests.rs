@@ -1,7 +1,7 @@
 use std::borrow::Cow;
 
 use super::parser::MAX_DEPTH;
-use super::{Error, Filterable, HeaderField, Operand, Selector, SelectorCache};
+use super::{Error, Filterable, HeaderField, Operand, Selector, SelectorCache, MAX_SELECTOR_BYTES};
 
 /// A message made of literal headers and properties.
 #[derive(Default)]
@@ -800,6 +800,22 @@ fn errors_quote_an_excerpt_of_a_long_token_not_all_of_it() {
         assert!(text.len() < 300, "an error of {} bytes: {}...", text.len(), &text[..120]);
         assert!(text.contains("xxxxxxxx") || text.contains("99999999") || text.contains("10000000"), "{text}");
     }
+}
+
+#[test]
+fn selectors_longer_than_the_limit_are_refused() {
+    // An IN list of 20,000 IDs fits.
+    let ids: Vec<String> = (0..20_000).map(|i| format!("'{i:036}'")).collect();
+    let list = format!("id IN ({})", ids.join(", "));
+    assert!(list.len() < MAX_SELECTOR_BYTES);
+    assert!(Selector::parse(&list).is_ok());
+    // Beyond the limit, even a valid selector is refused before it is tokenized.
+    let long = format!("{}weight > 1", " ".repeat(MAX_SELECTOR_BYTES));
+    let Err(e) = Selector::parse(&long) else { panic!("a selector of {} bytes parsed", long.len()) };
+    assert_eq!(e.position, 0);
+    assert!(e.message.contains(&MAX_SELECTOR_BYTES.to_string()), "{e}");
+    let e: crate::Error = e.into();
+    assert_eq!(e.kind(), crate::ErrorKind::InvalidSelector);
 }
 
 #[test]
