@@ -51,6 +51,11 @@ pub struct Limits {
     pub max_frame_bytes: u32,
     pub max_connections: usize,
     pub max_consumers_per_connection: usize,
+    /// Sessions one connection may have open at once.
+    pub max_sessions_per_connection: usize,
+    /// Queue browsers one connection may have open at once (each holds a snapshot of
+    /// its queue's waiting messages).
+    pub max_browsers_per_connection: usize,
     /// A connection that sends nothing (not even a heartbeat) this long is closed; for a
     /// client that announced heartbeats, never before three of its intervals (see
     /// [`Limits::idle_timeout_for`]).
@@ -67,6 +72,8 @@ impl Default for Limits {
             max_frame_bytes: herald_core::wire::DEFAULT_MAX_FRAME,
             max_connections: 10_000,
             max_consumers_per_connection: 1_000,
+            max_sessions_per_connection: 1_000,
+            max_browsers_per_connection: 100,
             idle_timeout_ms: 60_000,
             heartbeat_ms: 10_000,
             handshake_timeout_ms: 10_000,
@@ -232,6 +239,8 @@ mod tests {
         assert_eq!(config.listeners.len(), 2);
         assert!(config.listeners[1].tls_cert.is_some());
         assert_eq!(config.limits.max_consumers_per_connection, 1000);
+        assert_eq!(config.limits.max_sessions_per_connection, 1000);
+        assert_eq!(config.limits.max_browsers_per_connection, 100);
         assert_eq!(config.redelivery.expiry_queue.as_deref(), Some("ExpiryQueue"));
         assert_eq!(config.users.len(), 2);
         assert_eq!(config.permissions[1].allow, ["browse", "admin"]);

@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{InProcess, Raw};
+use herald_server::config::Limits;
 use herald_core::client::{AckMode, ConsumerOptions};
 use herald_core::wire::{Frame, Reply, Request, RequestFrame};
 use herald_core::{Destination, DestinationKind, ErrorKind, Message};
@@ -198,4 +199,36 @@ fn a_browser_goes_with_its_session() {
     let err = call(&mut raw, 5, Request::BrowseNext { browser: 7, max: 10 }).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::IllegalState, "{err}");
     assert!(err.message().contains("no browser 7"), "{err}");
+}
+
+#[test]
+fn sessions_and_browsers_per_connection_are_bounded() {
+    let limits = Limits { max_sessions_per_connection: 3, max_browsers_per_connection: 2, ..Limits::default() };
+    let server = InProcess::with_limits(limits);
+    let mut raw = Raw::connect(server.addr);
+    raw.hello();
+    let auto = AckMode::Auto.jms_value();
+    for session in 1..=3 {
+        call(&mut raw, session, Request::CreateSession { session, mode: auto }).unwrap();
+    }
+    let err = call(&mut raw, 4, Request::CreateSession { session: 4, mode: auto }).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ResourceAllocation, "{err}");
+    assert!(err.message().contains("3 sessions"), "{err}");
+    // Closing one makes room again.
+    call(&mut raw, 5, Request::CloseSession { session: 3 }).unwrap();
+    call(&mut raw, 6, Request::CreateSession { session: 4, mode: auto }).unwrap();
+
+    let queue = Destination::queue("snapshots");
+    let browse = |browser| Request::CreateBrowser { session: 1, browser, queue: queue.clone(), selector: None };
+    call(&mut raw, 7, browse(1)).unwrap();
+    call(&mut raw, 8, browse(2)).unwrap();
+    let err = call(&mut raw, 9, browse(3)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ResourceAllocation, "{err}");
+    assert!(err.message().contains("2 browsers"), "{err}");
+    call(&mut raw, 10, Request::CloseBrowser { browser: 1 }).unwrap();
+    call(&mut raw, 11, browse(3)).unwrap();
+    // Another connection has limits of its own.
+    let mut other = Raw::connect(server.addr);
+    other.hello();
+    call(&mut other, 1, Request::CreateSession { session: 1, mode: auto }).unwrap();
 }

@@ -61,6 +61,17 @@ pub struct Handler {
     pub signal: Arc<Signal>,
 }
 
+/// Refuses one more of `what` when a connection has `max` already.
+fn limit(open: usize, max: usize, what: &str) -> Result<()> {
+    if open >= max {
+        return Err(Error::new(
+            ErrorKind::ResourceAllocation,
+            format!("this connection already has {open} {what}, the server's limit"),
+        ));
+    }
+    Ok(())
+}
+
 fn unknown(what: &str, id: u64) -> Error {
     Error::new(ErrorKind::IllegalState, format!("there is no {what} {id} on this connection"))
 }
@@ -103,6 +114,7 @@ impl Handler {
                 if self.sessions.contains_key(&session) {
                     return Err(Error::new(ErrorKind::IllegalState, format!("session {session} already exists")));
                 }
+                limit(self.sessions.len(), self.limits.max_sessions_per_connection, "sessions")?;
                 let s = self.connection.create_session(AckMode::from_jms(mode)?)?;
                 self.sessions.insert(session, s);
             }
@@ -116,15 +128,7 @@ impl Handler {
                 if self.consumers.contains_key(&consumer) {
                     return Err(Error::new(ErrorKind::IllegalState, format!("consumer {consumer} already exists")));
                 }
-                if self.consumers.len() >= self.limits.max_consumers_per_connection {
-                    return Err(Error::new(
-                        ErrorKind::ResourceAllocation,
-                        format!(
-                            "this connection already has {} consumers, the server's limit",
-                            self.limits.max_consumers_per_connection
-                        ),
-                    ));
-                }
+                limit(self.consumers.len(), self.limits.max_consumers_per_connection, "consumers")?;
                 self.access.check(Permission::Consume, Some(&destination))?;
                 if let Some(sub) = subscription.as_ref().filter(|s| s.durable) {
                     // Creating a durable subscription, or replacing one with another
@@ -181,6 +185,7 @@ impl Handler {
                 if self.browsers.contains_key(&browser) {
                     return Err(Error::new(ErrorKind::IllegalState, format!("browser {browser} already exists")));
                 }
+                limit(self.browsers.len(), self.limits.max_browsers_per_connection, "browsers")?;
                 self.access.check(Permission::Browse, Some(&queue))?;
                 let b = self.session(session)?.create_browser(&queue, selector.as_deref())?;
                 self.browsers.insert(browser, (session, b));
