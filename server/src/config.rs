@@ -43,6 +43,10 @@ pub struct ListenerConfig {
 /// The longest client heartbeat interval [`Limits::idle_timeout_for`] waits for.
 pub const MAX_CLIENT_HEARTBEAT: Duration = Duration::from_secs(60);
 
+/// The smallest `max_frame_bytes` accepted: below it even the handshake of a client
+/// with a long user name and password would be refused.
+pub const MIN_FRAME_BYTES: u32 = 4096;
+
 /// Limits; each has a safe default.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -209,6 +213,12 @@ impl Config {
                 }
             }
         }
+        if config.limits.max_frame_bytes < MIN_FRAME_BYTES {
+            return Err(format!(
+                "[limits]: max_frame_bytes = {} is too small; a frame must hold a handshake and a message of some size: at least {MIN_FRAME_BYTES}",
+                config.limits.max_frame_bytes
+            ));
+        }
         if config.redelivery.dead_letter_queue.is_empty() {
             return Err("[redelivery]: dead_letter_queue needs a queue name".into());
         }
@@ -285,6 +295,9 @@ mod tests {
         assert!(Config::parse("[journal]\nmax_size = 1\n").unwrap_err().contains("max_size"));
         // A queue without a name is one no client can consume from (nor name in a
         // permission): what went there would be out of reach.
+        let tiny = Config::parse("[limits]\nmax_frame_bytes = 16\n").unwrap_err();
+        assert!(tiny.contains("max_frame_bytes = 16 is too small"), "{tiny}");
+        assert!(Config::parse("[limits]\nmax_frame_bytes = 4096\n").is_ok());
         let nameless = Config::parse("[redelivery]\ndead_letter_queue = \"\"\n").unwrap_err();
         assert!(nameless.contains("dead_letter_queue"), "{nameless}");
         let nameless = Config::parse("[redelivery]\nexpiry_queue = \"\"\n").unwrap_err();
