@@ -159,29 +159,47 @@ fn pattern_matches(pattern: &str, dest: &Destination) -> bool {
     if kind.is_some_and(|k| k != dest.kind()) {
         return false;
     }
-    glob(pattern.as_bytes(), dest.name().as_bytes())
+    glob(pattern, dest.name())
 }
 
-/// `*` matches any run of bytes (also none), `?` exactly one.
-fn glob(pattern: &[u8], text: &[u8]) -> bool {
+/// `*` matches any run of characters (also none), `?` exactly one.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (pattern, text) = (pattern.as_bytes(), text.as_bytes());
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
-        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
+        // `t` stays on a character boundary wherever the pattern's next byte may be a
+        // wildcard: `?` and `*` take whole UTF-8 characters, and a literal matches
+        // byte for byte only whole characters of the pattern.
+        if p < pattern.len() && pattern[p] == b'?' {
+            p += 1;
+            t += utf8_len(text[t]);
+        } else if p < pattern.len() && pattern[p] == text[t] {
             p += 1;
             t += 1;
         } else if p < pattern.len() && pattern[p] == b'*' {
             star = Some((p, t));
             p += 1;
         } else if let Some((sp, st)) = star {
+            let next = st + utf8_len(text[st]);
             p = sp + 1;
-            t = st + 1;
-            star = Some((sp, st + 1));
+            t = next;
+            star = Some((sp, next));
         } else {
             return false;
         }
     }
     pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// The length in bytes of the UTF-8 character that starts with `lead`.
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
 }
 
 /// An argon2id hash of `password` in PHC form, for the `[[user]]` section.
@@ -198,12 +216,20 @@ mod tests {
 
     #[test]
     fn globs() {
-        assert!(glob(b"orders.*", b"orders.eu"));
-        assert!(glob(b"*", b""));
-        assert!(glob(b"a?c", b"abc"));
-        assert!(!glob(b"a?c", b"ac"));
-        assert!(glob(b"*.audit.*", b"x.audit.y"));
-        assert!(!glob(b"orders", b"orders2"));
+        assert!(glob("orders.*", "orders.eu"));
+        assert!(glob("*", ""));
+        assert!(glob("a?c", "abc"));
+        assert!(!glob("a?c", "ac"));
+        assert!(glob("*.audit.*", "x.audit.y"));
+        assert!(!glob("orders", "orders2"));
+        // `?` is one character, however many bytes it takes.
+        assert!(glob("a?c", "aéc"));
+        assert!(glob("q.??", "q.日本"));
+        assert!(!glob("q.?", "q.日本"));
+        assert!(!glob("??", "é"));
+        assert!(glob("*?", "é"));
+        assert!(glob("*é?", "xéé🦀"));
+        assert!(!glob("*é?", "xé"));
     }
 
     #[test]
