@@ -39,11 +39,18 @@ impl Destination {
 
     /// Builds a destination of any kind, as a binding decodes it. Names must be non-empty.
     pub fn new(kind: DestinationKind, name: impl AsRef<str>) -> Result<Destination> {
-        let name = name.as_ref();
-        if name.is_empty() {
-            return Err(Error::invalid_destination("a destination name must not be empty"));
+        let destination = Destination { kind, name: name.as_ref().into() };
+        destination.check_named()?;
+        Ok(destination)
+    }
+
+    /// Refuses a destination with an empty name, which names nothing: [`Destination::queue`]
+    /// and [`Destination::topic`] build one as asked, and so does a decoded request.
+    pub(crate) fn check_named(&self) -> Result<()> {
+        if self.name.is_empty() {
+            return Err(Error::invalid_destination(format!("{self} has no name; a destination needs one")));
         }
-        Ok(Destination { kind, name: name.into() })
+        Ok(())
     }
 
     pub fn kind(&self) -> DestinationKind {

@@ -16,8 +16,8 @@
 //! message received in an automatic acknowledgement mode is held by nobody else and takes
 //! no slot; one a session keeps until it is acknowledged (CLIENT_ACKNOWLEDGE, transacted,
 //! or a listener's until it returns) does take one, which costs a copy and is never
-//! shared. A later message landing on the
-//! same slot evicts the earlier one, which bounds what the cache keeps.
+//! shared. A later message landing on the same slot evicts the earlier one, which
+//! bounds what the cache keeps.
 
 use std::sync::{Arc, Mutex, Weak};
 
@@ -115,10 +115,6 @@ mod tests {
 
     use super::*;
 
-    fn signed(bytes: Vec<u8>) -> Vec<i8> {
-        to_signed(bytes)
-    }
-
     // Each test has its own cache: tests running at the same time must not evict
     // each other's entries.
 
@@ -143,7 +139,7 @@ mod tests {
                 let d = s.receive_timeout(Duration::from_secs(5)).unwrap().expect("a message");
                 assert_eq!(d.text_body(), Some(format!("price {n}").as_str()));
                 let bytes = cache.encoded(&d);
-                assert_eq!(&bytes[..], &signed(d.encode())[..], "subscriber {i}, message {n}");
+                assert_eq!(&bytes[..], &to_signed(d.encode())[..], "subscriber {i}, message {n}");
                 match &first {
                     None => first = Some(bytes),
                     Some(f) => assert!(Arc::ptr_eq(f, &bytes), "subscriber {i} encoded message {n} again"),
@@ -171,7 +167,7 @@ mod tests {
         let again = sa.receive_timeout(Duration::from_secs(5)).unwrap().unwrap();
         assert_eq!(again.delivery_count(), 2);
         let again_bytes = cache.encoded(&again);
-        assert_eq!(&again_bytes[..], &signed(again.encode())[..]);
+        assert_eq!(&again_bytes[..], &to_signed(again.encode())[..]);
         assert_ne!(&again_bytes[..], &first_bytes[..]);
         let other = sb.receive_timeout(Duration::from_secs(5)).unwrap().unwrap();
         assert_eq!(&cache.encoded(&other)[..], &first_bytes[..], "the other subscriber's first delivery");
@@ -200,7 +196,7 @@ mod tests {
                 for n in 0..100 {
                     let d = consumer.receive_timeout(Duration::from_secs(5)).unwrap().unwrap();
                     assert_eq!(d.text_body(), Some(format!("{round}/{n}").as_str()));
-                    assert_eq!(&cache.encoded(&d)[..], &signed(d.encode())[..], "{round}/{n}");
+                    assert_eq!(&cache.encoded(&d)[..], &to_signed(d.encode())[..], "{round}/{n}");
                 }
             }
         }

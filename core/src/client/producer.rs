@@ -3,7 +3,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::broker::{now_millis, Route};
 use crate::destination::Destination;
 use crate::error::{Error, Result};
-use crate::message::{DeliveryMode, Message, MessageId, DEFAULT_PRIORITY, MAX_PRIORITY};
+use crate::message::{check_priority, DeliveryMode, Message, MessageId, DEFAULT_PRIORITY};
 use super::session::SessionImp;
 
 /// The per-send settings a JMS producer carries.
@@ -35,9 +35,7 @@ impl Default for SendOptions {
 
 impl SendOptions {
     fn check(&self) -> Result<()> {
-        if self.priority > MAX_PRIORITY {
-            return Err(Error::invalid_argument(format!("priority {} is not between 0 and 9", self.priority)));
-        }
+        check_priority(self.priority)?;
         if self.time_to_live < 0 {
             return Err(Error::invalid_argument("the time to live must not be negative"));
         }

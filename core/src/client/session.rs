@@ -88,22 +88,12 @@ impl SessionImp {
     pub fn send_routed(&self, destination: Destination, message: Message, route: Option<&Route>) -> Result<()> {
         match self {
             SessionImp::Local(core) => {
-                check_named(&destination)?;
+                destination.check_named()?;
                 core.send(destination, Arc::new(message), route)
             }
             SessionImp::Remote(remote) => remote.send(destination, message),
         }
     }
-}
-
-/// A destination built with [`Destination::queue`] or [`Destination::topic`], or decoded
-/// from a client's request, may have an empty name, which names nothing: refused where
-/// a broker in this process would otherwise create a queue or topic of that name.
-fn check_named(destination: &Destination) -> Result<()> {
-    if destination.name().is_empty() {
-        return Err(Error::invalid_destination(format!("{destination} has no name; a destination needs one")));
-    }
-    Ok(())
 }
 
 impl Session {
@@ -140,7 +130,7 @@ impl Session {
         self.imp.check_open()?;
         match &self.imp {
             SessionImp::Local(core) => {
-                check_named(&destination)?;
+                destination.check_named()?;
                 Ok(PendingSend { applying: core.send_started(destination, Arc::new(message), None)? })
             }
             SessionImp::Remote(remote) => remote.send(destination, message).map(|()| PendingSend::done()),
@@ -154,7 +144,7 @@ impl Session {
             SessionImp::Remote(remote) => return Ok(Consumer::remote(remote.create_consumer(destination, options)?)),
         };
         core.check_open()?;
-        check_named(destination)?;
+        destination.check_named()?;
         let selector = Selector::parse_optional(options.selector.as_deref())?;
         let broker = core.broker();
         let connection = &core.connection;
@@ -209,7 +199,7 @@ impl Session {
         }
         match &self.imp {
             SessionImp::Local(core) => {
-                check_named(queue)?;
+                queue.check_named()?;
                 let selector = Selector::parse_optional(selector)?;
                 let q = core.broker().queue_for_consumer(queue, core.connection.id)?;
                 Ok(Browser::new(core.broker().clone(), q.snapshot(selector.as_ref(), now_millis())))

@@ -83,6 +83,14 @@ pub const MIN_PRIORITY: u8 = 0;
 pub const DEFAULT_PRIORITY: u8 = 4;
 pub const MAX_PRIORITY: u8 = 9;
 
+/// Refuses a `JMSPriority` above [`MAX_PRIORITY`].
+pub(crate) fn check_priority(priority: u8) -> Result<()> {
+    if priority > MAX_PRIORITY {
+        return Err(Error::invalid_argument(format!("priority {priority} is not between 0 and 9")));
+    }
+    Ok(())
+}
+
 /// A JMS message: headers, properties and body.
 ///
 /// Producers fill in what JMS lets applications set (correlation ID, reply-to, type,
@@ -197,9 +205,7 @@ impl Message {
     /// or one name twice. (Names are left alone: Java's identifier rules, which the Java
     /// provider applies, admit more than [`Message::set_property`] does.)
     pub fn validate(&self) -> Result<()> {
-        if self.priority > MAX_PRIORITY {
-            return Err(Error::invalid_argument(format!("priority {} is not between 0 and 9", self.priority)));
-        }
+        check_priority(self.priority)?;
         // A set only for many properties: a frame may carry a great many.
         let mut seen = (self.properties.len() > 8)
             .then(|| std::collections::HashSet::with_capacity(self.properties.len()));

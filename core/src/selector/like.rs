@@ -74,7 +74,16 @@ impl Finder {
         let rest = s.get(from..)?;
         let last = self.len.checked_sub(1)?;
         let (last_word, last_bit) = (last / 64, 1u64 << (last % 64));
-        let mut state = vec![0u64; self.any.len()];
+        // One word covers segments of up to 64 items, which is nearly all: no allocation
+        // per evaluation for them.
+        let (mut one, mut many);
+        let state: &mut [u64] = if self.any.len() == 1 {
+            one = [0u64; 1];
+            &mut one
+        } else {
+            many = vec![0u64; self.any.len()];
+            &mut many
+        };
         for (i, c) in rest.char_indices() {
             let mask = self.masks.get(&c).unwrap_or(&self.any);
             // Shift the whole state up one position, start a match at position 0, and

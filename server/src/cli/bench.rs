@@ -68,7 +68,8 @@ fn percentile(sorted: &[u64], p: f64) -> Duration {
     Duration::from_nanos(sorted[at.min(sorted.len() - 1)])
 }
 
-fn print_latency(label: &str, mut samples: Vec<u64>) {
+/// Prints the percentiles of `samples` (nanoseconds); returns the median.
+fn print_latency(label: &str, mut samples: Vec<u64>) -> Duration {
     samples.sort_unstable();
     println!(
         "{label}: p50 {:?}  p90 {:?}  p99 {:?}  p99.9 {:?}  max {:?}",
@@ -78,6 +79,7 @@ fn print_latency(label: &str, mut samples: Vec<u64>) {
         percentile(&samples, 0.999),
         percentile(&samples, 1.0)
     );
+    percentile(&samples, 0.5)
 }
 
 /// Prints progress on a terminal until `done`.
@@ -311,20 +313,12 @@ fn request_reply(args: &BenchArgs) -> Result<(), String> {
         args.client.url
     );
     println!("throughput: {:.0} round trips/s", args.count as f64 / (total as f64 / 1e9));
-    let p50 = median(&rtts);
-    print_latency("round trip", rtts);
+    let p50 = print_latency("round trip", rtts);
     if args.baseline {
         println!();
         let floor = relay::round_trips(args.size, args.count)?;
-        let floor_p50 = median(&floor);
-        print_latency("raw TCP relay, same path without a broker", floor);
+        let floor_p50 = print_latency("raw TCP relay, same path without a broker", floor);
         println!("p50 ratio: {:.2}x the raw relay", p50.as_secs_f64() / floor_p50.as_secs_f64().max(1e-9));
     }
     Ok(())
-}
-
-fn median(samples: &[u64]) -> Duration {
-    let mut sorted = samples.to_vec();
-    sorted.sort_unstable();
-    percentile(&sorted, 0.5)
 }

@@ -61,12 +61,16 @@ pub struct Handler {
     pub signal: Arc<Signal>,
 }
 
-/// Refuses one more of `what` when a connection has `max` already.
-fn limit(open: usize, max: usize, what: &str) -> Result<()> {
+/// Refuses one more of `what` when a connection has `max` already; `setting` is the
+/// `[limits]` entry of the server's configuration that sets it.
+fn limit(open: usize, max: usize, what: &str, setting: &str) -> Result<()> {
     if open >= max {
         return Err(Error::new(
             ErrorKind::ResourceAllocation,
-            format!("this connection already has {open} {what}, the server's limit"),
+            format!(
+                "this connection already has {open} {what}, the server's limit: close some first, \
+                 or raise {setting} in the server's [limits]"
+            ),
         ));
     }
     Ok(())
@@ -114,7 +118,7 @@ impl Handler {
                 if self.sessions.contains_key(&session) {
                     return Err(Error::new(ErrorKind::IllegalState, format!("session {session} already exists")));
                 }
-                limit(self.sessions.len(), self.limits.max_sessions_per_connection, "sessions")?;
+                limit(self.sessions.len(), self.limits.max_sessions_per_connection, "sessions", "max_sessions_per_connection")?;
                 let s = self.connection.create_session(AckMode::from_jms(mode)?)?;
                 self.sessions.insert(session, s);
             }
@@ -128,7 +132,7 @@ impl Handler {
                 if self.consumers.contains_key(&consumer) {
                     return Err(Error::new(ErrorKind::IllegalState, format!("consumer {consumer} already exists")));
                 }
-                limit(self.consumers.len(), self.limits.max_consumers_per_connection, "consumers")?;
+                limit(self.consumers.len(), self.limits.max_consumers_per_connection, "consumers", "max_consumers_per_connection")?;
                 self.access.check(Permission::Consume, Some(&destination))?;
                 if let Some(sub) = subscription.as_ref().filter(|s| s.durable) {
                     // Creating a durable subscription, or replacing one with another
@@ -185,7 +189,7 @@ impl Handler {
                 if self.browsers.contains_key(&browser) {
                     return Err(Error::new(ErrorKind::IllegalState, format!("browser {browser} already exists")));
                 }
-                limit(self.browsers.len(), self.limits.max_browsers_per_connection, "browsers")?;
+                limit(self.browsers.len(), self.limits.max_browsers_per_connection, "browsers", "max_browsers_per_connection")?;
                 self.access.check(Permission::Browse, Some(&queue))?;
                 let b = self.session(session)?.create_browser(&queue, selector.as_deref())?;
                 self.browsers.insert(browser, (session, b));
