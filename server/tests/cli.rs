@@ -100,6 +100,38 @@ fn bench_reports_throughput_and_round_trips_next_to_their_baselines() {
     }
 }
 
+/// Runs `herald args` with its stdout a pipe whose reading end is already closed, as in
+/// `herald ... | head -0`.
+fn herald_into_closed_pipe(server: &ServerProcess, args: &[&str]) -> Output {
+    let mut child = Command::new(HERALD)
+        .args(args)
+        .args(["--url", &server.url()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_stdout_is_a_one_line_error_and_loses_no_message() {
+    let server = ServerProcess::start("");
+    let bench = herald_into_closed_pipe(&server, &["bench", "--count", "100"]);
+    assert_eq!(bench.status.code(), Some(1), "{}", stderr(&bench));
+    assert_eq!(stderr(&bench).trim(), "herald: cannot write: Broken pipe (os error 32)");
+
+    assert!(herald(&server, &["send", "--queue", "piped", "kept"], None).status.success());
+    let receive = herald_into_closed_pipe(&server, &["receive", "--queue", "piped"]);
+    assert_eq!(receive.status.code(), Some(1), "{}", stderr(&receive));
+    assert_eq!(stderr(&receive).lines().count(), 1, "{}", stderr(&receive));
+    // The message was not printed, so it was not acknowledged: it is still there.
+    let again = herald(&server, &["receive", "--queue", "piped", "--timeout", "5000"], None);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(stdout(&again), "kept\n");
+}
+
 #[test]
 fn durable_receive_keeps_messages_between_runs() {
     let server = ServerProcess::start("");

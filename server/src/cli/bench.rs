@@ -1,6 +1,6 @@
 //! `herald bench`: throughput and latency through any URL (tcp:// or vm://).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -68,10 +68,18 @@ fn percentile(sorted: &[u64], p: f64) -> Duration {
     Duration::from_nanos(sorted[at.min(sorted.len() - 1)])
 }
 
+/// Prints a line of the report on stdout; a closed stdout (`herald bench | head`) is an
+/// error to return, not a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout(), $($arg)*).map_err(|e| format!("cannot write: {e}"))?
+    };
+}
+
 /// Prints the percentiles of `samples` (nanoseconds); returns the median.
-fn print_latency(label: &str, mut samples: Vec<u64>) -> Duration {
+fn print_latency(label: &str, mut samples: Vec<u64>) -> Result<Duration, String> {
     samples.sort_unstable();
-    println!(
+    say!(
         "{label}: p50 {:?}  p90 {:?}  p99 {:?}  p99.9 {:?}  max {:?}",
         percentile(&samples, 0.50),
         percentile(&samples, 0.90),
@@ -79,7 +87,7 @@ fn print_latency(label: &str, mut samples: Vec<u64>) -> Duration {
         percentile(&samples, 0.999),
         percentile(&samples, 1.0)
     );
-    percentile(&samples, 0.5)
+    Ok(percentile(&samples, 0.5))
 }
 
 /// Prints progress on a terminal until `done`.
@@ -118,10 +126,10 @@ pub fn bench(args: BenchArgs) -> Result<(), String> {
     if args.baseline {
         let dir = std::env::temp_dir().join(format!("herald-bench-{}", uuid::Uuid::new_v4().simple()));
         let in_process = ClientArgs { url: format!("vm://bench-baseline?dataDir={}", dir.display()), user: None, password: None };
-        println!();
+        say!();
         let reference = throughput(&args, &in_process);
         let _ = std::fs::remove_dir_all(&dir);
-        println!("ratio: {:.2}x the same run in-process", rate / reference?.max(f64::MIN_POSITIVE));
+        say!("ratio: {:.2}x the same run in-process", rate / reference?.max(f64::MIN_POSITIVE));
     }
     Ok(())
 }
@@ -223,7 +231,7 @@ fn throughput(args: &BenchArgs, client: &ClientArgs) -> Result<f64, String> {
         return Err(format!("bench failed: {e}"));
     }
     let rate = args.count as f64 / elapsed.as_secs_f64();
-    println!(
+    say!(
         "{} messages of {} bytes, {}, {}P/{}C via {}",
         args.count,
         args.size,
@@ -232,13 +240,13 @@ fn throughput(args: &BenchArgs, client: &ClientArgs) -> Result<f64, String> {
         args.consumers,
         client.url
     );
-    println!(
+    say!(
         "throughput: {rate:.0} msgs/s ({:.1} MiB/s); sending took {:.2} s, all received after {:.2} s",
         rate * args.size as f64 / (1024.0 * 1024.0),
         produced_in.as_secs_f64(),
         elapsed.as_secs_f64()
     );
-    print_latency("latency (send to receive)", latencies);
+    print_latency("latency (send to receive)", latencies)?;
     Ok(rate)
 }
 
@@ -305,20 +313,20 @@ fn request_reply(args: &BenchArgs) -> Result<(), String> {
     let rtts = result.map_err(|e| format!("bench failed: {e}"))?;
     responded.map_err(|e| format!("bench failed: {e}"))?;
     let total: u64 = rtts.iter().sum();
-    println!(
+    say!(
         "{} request/reply round trips of {} bytes, {} via {}",
         args.count,
         args.size,
         if args.persistent { "PERSISTENT" } else { "NON_PERSISTENT" },
         args.client.url
     );
-    println!("throughput: {:.0} round trips/s", args.count as f64 / (total as f64 / 1e9));
-    let p50 = print_latency("round trip", rtts);
+    say!("throughput: {:.0} round trips/s", args.count as f64 / (total as f64 / 1e9));
+    let p50 = print_latency("round trip", rtts)?;
     if args.baseline {
-        println!();
+        say!();
         let floor = relay::round_trips(args.size, args.count)?;
-        let floor_p50 = print_latency("raw TCP relay, same path without a broker", floor);
-        println!("p50 ratio: {:.2}x the raw relay", p50.as_secs_f64() / floor_p50.as_secs_f64().max(1e-9));
+        let floor_p50 = print_latency("raw TCP relay, same path without a broker", floor)?;
+        say!("p50 ratio: {:.2}x the raw relay", p50.as_secs_f64() / floor_p50.as_secs_f64().max(1e-9));
     }
     Ok(())
 }
