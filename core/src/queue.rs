@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use crate::destination::Destination;
 use crate::journal::{Op, StoreKey, TailRow};
-use crate::message::{Candidate, DeliveryMode, Message};
+use crate::message::{Candidate, Delivery, DeliveryMode, Message};
 use crate::paging::{PagerHost, BATCH, LOW_WATER, SCAN_BATCH};
 use crate::selector::Selector;
 
@@ -288,11 +288,27 @@ struct Pager {
     me: Weak<MessageQueue>,
 }
 
-/// What a browser sees: the resident messages, then the tail read from the journal.
-pub(crate) struct Snapshot {
-    pub entries: Vec<Entry>,
-    pub tail: Option<TailScan>,
+/// Where a browser is in a queue, in delivery order: the resident messages level by
+/// level from the highest priority, each level by arrival, then the tail in the journal.
+/// Only the place is kept, nothing is copied ahead: each step takes the next few
+/// messages under the queue's lock (see [`MessageQueue::browse`]), so an idle browser
+/// holds on to no message, and one opened on a deep queue costs no more than a busy one.
+pub(crate) enum Walk {
+    /// In the resident level `level`, past the message with seq `after`.
+    Levels { level: usize, after: u64 },
+    Tail(TailScan),
+    Done,
 }
+
+impl Walk {
+    pub fn new() -> Walk {
+        Walk::Levels { level: LEVELS - 1, after: 0 }
+    }
+}
+
+/// The most resident messages one browsing step looks at, so that a selector matching
+/// little does not keep the queue's lock from its producers and consumers for long.
+const BROWSE_SCAN: usize = 1024;
 
 /// A browser's walk over a tail: keys in `after + 1 ..= until` of `store`.
 pub(crate) struct TailScan {
@@ -940,27 +956,46 @@ impl MessageQueue {
         expired
     }
 
-    /// The messages a browser sees: the resident ones waiting, unexpired, in delivery
-    /// order, then the tail, which the browser reads from the journal as it goes.
-    pub fn snapshot(&self, selector: Option<&Selector>, now: i64) -> Snapshot {
+    /// A browsing step: appends to `page` up to `max` of the resident messages after
+    /// `walk`'s place that are unexpired at `now` and match `selector`, and moves the
+    /// place past what it looked at. Past the lowest level, the walk goes on into the
+    /// tail as it is then (messages read back from it meanwhile were met in the levels).
+    /// A message that arrives in a level the walk has passed is not seen, as JMS allows.
+    pub fn browse(&self, walk: &mut Walk, selector: Option<&Selector>, max: usize, now: i64, page: &mut VecDeque<Delivery>) {
         let state = self.state();
-        let entries = state
-            .levels
-            .iter()
-            .rev()
-            .flatten()
-            .filter(|e| !e.message.is_expired_at(now))
-            .filter(|e| selector.is_none_or(|s| s.matches(&Candidate::new(&e.message, e.deliveries + 1))))
-            .cloned()
-            .collect();
-        let tail = (state.tail.count > 0).then(|| TailScan {
-            store: self.key.clone(),
-            after: state.tail.after,
-            until: state.tail.until(),
-            selector: selector.cloned(),
-            now,
-        });
-        Snapshot { entries, tail }
+        if state.deleted {
+            *walk = Walk::Done;
+            return;
+        }
+        let mut looked = 0;
+        let mut taken = 0;
+        while let Walk::Levels { level, after } = walk {
+            let entries = &state.levels[*level];
+            let from = entries.partition_point(|e| e.seq <= *after);
+            for e in entries.range(from..) {
+                *after = e.seq;
+                looked += 1;
+                let deliveries = e.deliveries + 1;
+                if !e.message.is_expired_at(now) && selector.is_none_or(|s| s.matches(&Candidate::new(&e.message, deliveries))) {
+                    page.push_back(Delivery::new(e.message.clone(), deliveries));
+                    taken += 1;
+                }
+                if taken >= max || looked >= BROWSE_SCAN {
+                    return;
+                }
+            }
+            *walk = match level.checked_sub(1) {
+                Some(lower) => Walk::Levels { level: lower, after: 0 },
+                None if state.tail.count > 0 => Walk::Tail(TailScan {
+                    store: self.key.clone(),
+                    after: state.tail.after,
+                    until: state.tail.until(),
+                    selector: selector.cloned(),
+                    now,
+                }),
+                None => Walk::Done,
+            };
+        }
     }
 
     /// Messages waiting or scheduled, the tail included (not counting those handed to

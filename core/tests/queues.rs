@@ -224,6 +224,45 @@ fn browsing_shows_waiting_messages_without_consuming_them() {
 }
 
 #[test]
+fn a_browser_walks_a_deep_queue_by_priority_and_does_not_return_what_was_consumed_meanwhile() {
+    let broker = broker();
+    let c = connect(&broker);
+    let s = session(&c, AckMode::Auto);
+    let q = Destination::queue("deep-browse");
+    let p = s.create_producer(Some(q.clone())).unwrap();
+    let mut expected_high = Vec::new();
+    for i in 0..3000 {
+        let mut m = Message::text(i.to_string());
+        m.set_property("n", i).unwrap();
+        p.send(m).unwrap();
+        if i % 600 == 0 {
+            let high = SendOptions { priority: 7, ..SendOptions::default() };
+            p.send_with(None, Message::text(format!("high{i}")), &high).unwrap();
+            expected_high.push(format!("high{i}"));
+        }
+    }
+    let seen: Vec<String> = s.create_browser(&q, None).unwrap().map(|d| d.text_body().unwrap().to_owned()).collect();
+    let expected: Vec<String> = expected_high.iter().cloned().chain((0..3000).map(|i| i.to_string())).collect();
+    assert_eq!(seen, expected);
+
+    // Found past several steps' worth of messages that do not match.
+    let last: Vec<String> =
+        s.create_browser(&q, Some("n = 2999")).unwrap().map(|d| d.text_body().unwrap().to_owned()).collect();
+    assert_eq!(last, ["2999"]);
+
+    // A browser shows what is waiting as it goes: once everything is consumed, it has
+    // at most the few messages it had already taken in hand, not the rest of the queue.
+    let mut browser = s.create_browser(&q, None).unwrap();
+    assert_eq!(browser.next().unwrap().text_body().unwrap(), "high0");
+    let all = consumer(&s, &q);
+    for want in &expected {
+        assert_eq!(&text_of(&all), want);
+    }
+    let stale = browser.count();
+    assert!(stale < 100, "the browser returned {stale} messages consumed before it reached them");
+}
+
+#[test]
 fn closed_handles_give_illegal_state() {
     let broker = broker();
     let c = connect(&broker);

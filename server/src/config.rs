@@ -57,8 +57,8 @@ pub struct Limits {
     pub max_consumers_per_connection: usize,
     /// Sessions one connection may have open at once.
     pub max_sessions_per_connection: usize,
-    /// Queue browsers one connection may have open at once (each holds a snapshot of
-    /// its queue's waiting messages).
+    /// Queue browsers one connection may have open at once (each holds its place in
+    /// its queue and a page of messages).
     pub max_browsers_per_connection: usize,
     /// A connection that sends nothing (not even a heartbeat) this long is closed; for a
     /// client that announced heartbeats, never before three of its intervals (see

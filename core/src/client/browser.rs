@@ -1,38 +1,36 @@
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use super::remote::RemoteBrowser;
-use crate::broker::Broker;
+use crate::broker::{now_millis, Broker};
 use crate::message::{Candidate, Delivery};
-use crate::queue::{Entry, Snapshot, TailScan};
+use crate::queue::{MessageQueue, TailScan, Walk};
+use crate::selector::Selector;
 
 /// Rows read from the journal per step when a browser walks a queue's tail.
 const TAIL_PAGE: usize = 256;
 
-/// The messages waiting on a queue when the browser was created, in delivery order.
-/// Browsing consumes nothing. Messages held in memory come first; then those of the
-/// queue's tail (beyond the memory budget), which the browser reads from the journal a
-/// page at a time as it goes, skipping any consumed meanwhile.
+/// Resident messages taken per step.
+const LEVEL_PAGE: usize = 64;
+
+/// The messages waiting on a queue, in delivery order, as the browser goes. Browsing
+/// consumes nothing. Messages held in memory come first, a few at a time, skipping any
+/// consumed meanwhile; then those of the queue's tail (beyond the memory budget), which
+/// the browser reads from the journal a page at a time.
 pub struct Browser {
     imp: Imp,
 }
 
 enum Imp {
-    Local { broker: Broker, entries: VecDeque<Entry>, tail: Option<TailScan>, page: VecDeque<Delivery> },
+    Local { broker: Broker, queue: Arc<MessageQueue>, selector: Option<Selector>, walk: Walk, page: VecDeque<Delivery> },
     /// Fetched from the server a page at a time; a failure ends the iteration (and is
     /// logged).
     Remote(RemoteBrowser),
 }
 
 impl Browser {
-    pub(crate) fn new(broker: Broker, snapshot: Snapshot) -> Browser {
-        Browser {
-            imp: Imp::Local {
-                broker,
-                entries: snapshot.entries.into(),
-                tail: snapshot.tail,
-                page: VecDeque::new(),
-            },
-        }
+    pub(crate) fn new(broker: Broker, queue: Arc<MessageQueue>, selector: Option<Selector>) -> Browser {
+        Browser { imp: Imp::Local { broker, queue, selector, walk: Walk::new(), page: VecDeque::new() } }
     }
 
     pub(crate) fn remote(browser: RemoteBrowser) -> Browser {
@@ -71,16 +69,18 @@ impl Iterator for Browser {
 
     fn next(&mut self) -> Option<Delivery> {
         match &mut self.imp {
-            Imp::Local { broker, entries, tail, page } => loop {
-                if let Some(entry) = entries.pop_front() {
-                    return Some(Delivery::new(entry.message, entry.deliveries + 1));
-                }
+            Imp::Local { broker, queue, selector, walk, page } => loop {
                 if let Some(delivery) = page.pop_front() {
                     return Some(delivery);
                 }
-                let scan = tail.as_mut()?;
-                if !next_page(broker, scan, page) {
-                    *tail = None;
+                match walk {
+                    Walk::Levels { .. } => queue.browse(walk, selector.as_ref(), LEVEL_PAGE, now_millis(), page),
+                    Walk::Tail(scan) => {
+                        if !next_page(broker, scan, page) {
+                            *walk = Walk::Done;
+                        }
+                    }
+                    Walk::Done => return None,
                 }
             },
             Imp::Remote(browser) => browser.next(),

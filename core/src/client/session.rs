@@ -8,7 +8,7 @@ use super::browser::Browser;
 use super::consumer::{Consumer, ConsumerOptions};
 use super::producer::Producer;
 use super::remote::RemoteSession;
-use crate::broker::{now_millis, Applying, Route, SubscriptionRequest};
+use crate::broker::{Applying, Route, SubscriptionRequest};
 use crate::destination::Destination;
 use crate::error::{Error, Result};
 use crate::message::Message;
@@ -202,7 +202,7 @@ impl Session {
                 queue.check_named()?;
                 let selector = Selector::parse_optional(selector)?;
                 let q = core.broker().queue_for_consumer(queue, core.connection.id)?;
-                Ok(Browser::new(core.broker().clone(), q.snapshot(selector.as_ref(), now_millis())))
+                Ok(Browser::new(core.broker().clone(), q, selector))
             }
             SessionImp::Remote(remote) => Ok(Browser::remote(remote.create_browser(queue, selector)?)),
         }

@@ -7,7 +7,10 @@ import javax.jms.IllegalStateException;
 import javax.jms.JMSException;
 import javax.jms.Queue;
 
-/** Browses a queue without consuming. Each enumeration is a fresh snapshot of the queue. */
+/**
+ * Browses a queue without consuming. Each enumeration walks the queue afresh, in delivery order, showing the messages
+ * waiting as it reaches them.
+ */
 public class HeraldBrowser implements javax.jms.QueueBrowser {
     private final HeraldSession session;
     private final Queue queue;
@@ -20,10 +23,10 @@ public class HeraldBrowser implements javax.jms.QueueBrowser {
         this.queue = queue;
         this.selector = selector;
         // Validate the queue and the selector now, as JMS requires.
-        open.add(snapshot());
+        open.add(startWalk());
     }
 
-    private NativeResource snapshot() throws JMSException {
+    private NativeResource startWalk() throws JMSException {
         long s = session.handle();
         Provider provider = session.connection.provider;
         String uri = ((HeraldDestination) queue).uri();
@@ -46,8 +49,8 @@ public class HeraldBrowser implements javax.jms.QueueBrowser {
     @Override public Enumeration<?> getEnumeration() throws JMSException {
         checkClosed();
         NativeResource r = open.isEmpty() ? null : open.remove(0);
-        NativeResource snapshot = r != null ? r : snapshot();
-        open.add(snapshot);
+        NativeResource walk = r != null ? r : startWalk();
+        open.add(walk);
         return new Enumeration<Object>() {
             private HeraldMessage next;
             private boolean done;
@@ -56,14 +59,14 @@ public class HeraldBrowser implements javax.jms.QueueBrowser {
                 if (next != null || done) return;
                 byte[] b;
                 try {
-                    b = snapshot.call(Provider::browseNext);
+                    b = walk.call(Provider::browseNext);
                 } catch (JMSException e) {
                     b = null;
                 }
                 if (b == null) {
                     done = true;
-                    snapshot.release();
-                    open.remove(snapshot);
+                    walk.release();
+                    open.remove(walk);
                 } else {
                     next = MessageCodec.decodeDelivery(b, null);
                 }
