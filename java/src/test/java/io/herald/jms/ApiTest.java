@@ -23,6 +23,7 @@ import javax.jms.MessageProducer;
 import javax.jms.Queue;
 import javax.jms.QueueConnection;
 import javax.jms.QueueReceiver;
+import javax.jms.QueueRequestor;
 import javax.jms.QueueSender;
 import javax.jms.QueueSession;
 import javax.jms.Session;
@@ -30,6 +31,7 @@ import javax.jms.TextMessage;
 import javax.jms.Topic;
 import javax.jms.TopicConnection;
 import javax.jms.TopicPublisher;
+import javax.jms.TopicRequestor;
 import javax.jms.TopicSession;
 import javax.jms.TopicSubscriber;
 
@@ -99,6 +101,45 @@ public class ApiTest extends JmsTestBase {
             fail();
         } catch (IllegalStateException expected) {
         }
+    }
+
+    /** The JMS API's own request/reply helpers, which build on temporary destinations. */
+    @Test
+    public void queueAndTopicRequestorsGetTheirReplies() throws Exception {
+        QueueConnection qc = closeLater(factory.createQueueConnection());
+        QueueSession service = qc.createQueueSession(false, Session.AUTO_ACKNOWLEDGE);
+        Queue requests = service.createQueue("requestor");
+        QueueSender answer = service.createSender(null);
+        service.createReceiver(requests).setMessageListener(m -> {
+            try {
+                answer.send((Queue) m.getJMSReplyTo(), service.createTextMessage("re: " + ((TextMessage) m).getText()));
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        qc.start();
+        QueueSession client = qc.createQueueSession(false, Session.AUTO_ACKNOWLEDGE);
+        QueueRequestor requestor = new QueueRequestor(client, requests);
+        assertEquals("re: one", ((TextMessage) requestor.request(client.createTextMessage("one"))).getText());
+        assertEquals("re: two", ((TextMessage) requestor.request(client.createTextMessage("two"))).getText());
+        requestor.close();
+
+        TopicConnection tc = closeLater(factory.createTopicConnection());
+        TopicSession listener = tc.createTopicSession(false, Session.AUTO_ACKNOWLEDGE);
+        Topic questions = listener.createTopic("requestor-topic");
+        TopicPublisher reply = listener.createPublisher(null);
+        listener.createSubscriber(questions).setMessageListener(m -> {
+            try {
+                reply.publish((Topic) m.getJMSReplyTo(), listener.createTextMessage("heard " + ((TextMessage) m).getText()));
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        tc.start();
+        TopicSession asker = tc.createTopicSession(false, Session.AUTO_ACKNOWLEDGE);
+        TopicRequestor topicRequestor = new TopicRequestor(asker, questions);
+        assertEquals("heard ping", ((TextMessage) topicRequestor.request(asker.createTextMessage("ping"))).getText());
+        topicRequestor.close();
     }
 
     @Test
