@@ -168,16 +168,25 @@ fn herald(budget: Duration, producers: usize, consumers: usize, (send_batch, rec
     }
     start.wait();
     let began = Instant::now();
+    let before = journal.stats();
     thread::sleep(budget);
     let (got, put) = (received.load(Ordering::Relaxed), sent.load(Ordering::Relaxed));
+    let after = journal.stats();
     let elapsed = began.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     for t in threads {
         t.join().unwrap();
     }
     broker.shutdown();
-    let stats = journal.stats();
-    print!("  [{:.1} units per commit] ", stats.units as f64 / stats.commits.max(1) as f64);
+    // Per commit: the units it carried, its own time, and the whole cycle from one
+    // commit's start to the next (the rest is the producers' turnaround).
+    let commits = (after.commits - before.commits).max(1) as f64;
+    print!(
+        "  [{:.1} units per commit, commit {:.0} µs of a {:.0} µs cycle] ",
+        (after.units - before.units) as f64 / commits,
+        (after.commit_time - before.commit_time).as_secs_f64() * 1e6 / commits,
+        elapsed * 1e6 / commits
+    );
     (got as f64 / elapsed, put as f64 / elapsed)
 }
 

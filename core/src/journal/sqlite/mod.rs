@@ -276,12 +276,15 @@ pub struct JournalStats {
     pub commits: u64,
     /// Units (sends, acknowledgements, transaction commits) they carried.
     pub units: u64,
+    /// Time spent in those commits, from the transaction's start to its fsync's end.
+    pub commit_time: Duration,
 }
 
 #[derive(Default)]
 struct Counters {
     commits: AtomicU64,
     units: AtomicU64,
+    commit_nanos: AtomicU64,
 }
 
 /// A journal in one SQLite database, committed in groups (see `group.rs`).
@@ -382,12 +385,14 @@ impl SqliteJournal {
         &self.dir
     }
 
-    /// How many commits the writer made and how many units they carried: their ratio is
-    /// how well group commit is sharing fsyncs.
+    /// How many commits the writer made, how many units they carried (their ratio is how
+    /// well group commit shares fsyncs) and how long they took (what remains of a
+    /// producer's time is its own work and its turn waiting).
     pub fn stats(&self) -> JournalStats {
         JournalStats {
             commits: self.counters.commits.load(Ordering::Relaxed),
             units: self.counters.units.load(Ordering::Relaxed),
+            commit_time: Duration::from_nanos(self.counters.commit_nanos.load(Ordering::Relaxed)),
         }
     }
 
@@ -922,6 +927,7 @@ impl Writer {
         };
         self.last_commit = began.elapsed();
         self.counters.commits.fetch_add(1, Ordering::Relaxed);
+        self.counters.commit_nanos.fetch_add(self.last_commit.as_nanos() as u64, Ordering::Relaxed);
         let finished: Vec<(Unit, Result<(), Error>)> = match outcomes {
             Ok(None) => {
                 if units.iter().any(|u| u.frees) && !self.parked.is_empty() {
