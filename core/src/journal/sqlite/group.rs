@@ -162,7 +162,7 @@ impl Group {
                 return result.clone();
             }
             if !q.committing && q.has_work() {
-                q = self.lead(q);
+                q = self.lead(q, true);
                 continue;
             }
             if q.closed && !q.committing {
@@ -217,11 +217,14 @@ impl Group {
         Poll::Pending
     }
 
-    /// Commits one batch of what is queued, as the leader. Called with nobody
-    /// committing; returns with nobody committing.
-    fn lead<'q>(&'q self, mut q: MutexGuard<'q, Queue>) -> MutexGuard<'q, Queue> {
+    /// Commits one batch of what is queued, as the leader, after waiting for the
+    /// writers of the last batch when `gather` (see [`Group::gather`]). Called with
+    /// nobody committing; returns with nobody committing.
+    fn lead<'q>(&'q self, mut q: MutexGuard<'q, Queue>, gather: bool) -> MutexGuard<'q, Queue> {
         q.committing = true;
-        q = self.gather(q);
+        if gather {
+            q = self.gather(q);
+        }
         let n = q.requests.len().min(MAX_BATCH);
         let batch: Vec<Request> = q.requests.drain(..n).collect();
         let strict = batch.iter().filter(|r| matches!(r, Request::Write(unit) if !unit.relaxed)).count();
@@ -344,7 +347,7 @@ impl Group {
                 q = self.finished.wait(q).unwrap_or_else(|p| p.into_inner());
                 q.exclusive -= 1;
             } else if !q.requests.is_empty() {
-                q = self.lead(q);
+                q = self.lead(q, false);
             } else {
                 break;
             }
@@ -383,8 +386,13 @@ impl Group {
             let expiring = q.deadline.is_some_and(|d| d <= now);
             let urgent = !q.requests.is_empty() && Self::tasks_waiting(&q);
             if !q.committing && (overdue || expiring || urgent || q.retry) {
-                q = self.lead(q);
-                seen = q.queued;
+                // No gathering here: the tasks this thread commits for turn their next
+                // units around on the async threads, which are busy replying meanwhile,
+                // so waiting for them leaves the disk idle, while committing at once
+                // lets their turnaround overlap this fsync.
+                q = self.lead(q, false);
+                // `seen` stays as it was: units queued while this batch committed have
+                // not waited a tick yet, and the next batch should carry them.
                 continue;
             }
             let quiet = seen == q.queued && !q.has_work() && !q.committing;

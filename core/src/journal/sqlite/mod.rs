@@ -42,10 +42,13 @@
 //!
 //! # Gathering
 //!
-//! When the last batch carried more waiting units than are queued now, the leader
+//! When the last batch carried more waiting units than are queued now, a leading thread
 //! waits briefly (half the last commit's time, at most 1 ms) for the rest: the writers
 //! of the last batch are busy queueing their next units, and without the wait they
-//! would take turns with the others instead of sharing one fsync.
+//! would take turns with the others instead of sharing one fsync. The journal's own
+//! thread, committing for async tasks (the server's connections), does not wait: their
+//! next units come after a round trip to the client, and committing at once lets that
+//! round trip overlap the fsync (about 5-9% more with 8 producers over TCP).
 //!
 //! # Space
 //!
