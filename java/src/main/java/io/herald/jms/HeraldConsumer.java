@@ -55,8 +55,10 @@ public class HeraldConsumer implements javax.jms.MessageConsumer, javax.jms.Queu
         if (l != null) session.listenersChanged();
     }
 
-    @Override public Message receive() throws JMSException { return receive(-1); }
+    /** Waits for the next message however long it takes (the native wait's -1). */
+    @Override public Message receive() throws JMSException { return receiveWithin(-1); }
 
+    /** A timeout of 0 never expires, as JMS says; a negative one waits the least it can. */
     @Override public Message receive(long timeout) throws JMSException {
         return receiveWithin(timeout == 0 ? -1 : Math.max(timeout, 1));
     }

@@ -33,6 +33,46 @@ public class MessagingTest extends JmsTestBase {
         return ((TextMessage) m).getText();
     }
 
+    /**
+     * Sends {@code text} to {@code q} after {@code delayMs}, from a thread that is handed a
+     * session of its own (on a connection of its own).
+     */
+    private Thread sendLater(Queue q, String text, long delayMs) throws Exception {
+        Session s = connection().createSession(false, Session.AUTO_ACKNOWLEDGE);
+        MessageProducer p = s.createProducer(q);
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(delayMs);
+                p.send(s.createTextMessage(text));
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        t.start();
+        return t;
+    }
+
+    @Test
+    public void receiveWithoutATimeoutWaitsForTheNextMessage() throws Exception {
+        Connection c = connection();
+        Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        Queue q = s.createQueue("receive-forever");
+        MessageConsumer consumer = s.createConsumer(q);
+        c.start();
+        Thread later = sendLater(q, "worth the wait", 300);
+        assertEquals("worth the wait", text(consumer.receive()));
+        later.join();
+        later = sendLater(q, "zero never expires", 300);
+        assertEquals("zero never expires", text(consumer.receive(0)));
+        later.join();
+        try (javax.jms.JMSContext ctx = factory.createContext()) {
+            javax.jms.JMSConsumer simple = ctx.createConsumer(q);
+            later = sendLater(q, "simplified", 300);
+            assertEquals("simplified", simple.receiveBody(String.class));
+            later.join();
+        }
+    }
+
     @Test
     public void pointToPointSetsHeadersAndDeliversOnce() throws Exception {
         Connection c = connection();
