@@ -60,7 +60,12 @@ public class HeraldConsumer implements javax.jms.MessageConsumer, javax.jms.Queu
 
     /** A timeout of 0 never expires, as JMS says; a negative one waits the least it can. */
     @Override public Message receive(long timeout) throws JMSException {
-        return receiveWithin(timeout == 0 ? -1 : Math.max(timeout, 1));
+        return receiveWithin(nativeTimeout(timeout));
+    }
+
+    /** The native wait's timeout for a JMS one. */
+    static long nativeTimeout(long timeout) {
+        return timeout == 0 ? -1 : Math.max(timeout, 1);
     }
 
     @Override public Message receiveNoWait() throws JMSException { return receiveWithin(0); }
@@ -71,6 +76,32 @@ public class HeraldConsumer implements javax.jms.MessageConsumer, javax.jms.Queu
             throw new IllegalStateException("this consumer has a MessageListener; it cannot also be read with receive()");
         }
         return fetch(timeout, false);
+    }
+
+    /**
+     * {@code JMSConsumer.receiveBody}, with the native wait's timeout (-1 forever, 0 none).
+     * A body that cannot be read as {@code c} throws MessageFormatException, and then, in
+     * AUTO_ACKNOWLEDGE and DUPS_OK_ACKNOWLEDGE, the message is not acknowledged but comes
+     * again before any later one (JMS 2.0, JMSConsumer.receiveBody): it is received held,
+     * and acknowledged only once its body has been read, else recovered.
+     */
+    <T> T receiveBody(Class<T> c, long timeout) throws JMSException {
+        checkClosed();
+        if (listener != null) {
+            throw new IllegalStateException("this consumer has a MessageListener; it cannot also be read with receiveBody()");
+        }
+        boolean automatic = session.acknowledgesAfterListener;
+        HeraldMessage m = fetch(timeout, automatic);
+        if (m == null) return null;
+        T body;
+        try {
+            body = m.getBody(c);
+        } catch (javax.jms.MessageFormatException e) {
+            if (automatic) session.recoverHeld();
+            throw e;
+        }
+        if (automatic) session.acknowledgeHeld();
+        return body;
     }
 
     private HeraldMessage fetch(long timeout, boolean hold) throws JMSException {

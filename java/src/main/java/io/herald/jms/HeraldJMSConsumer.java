@@ -22,10 +22,10 @@ final class HeraldJMSConsumer implements JMSConsumer {
     @Override public Message receiveNoWait() { return HeraldJMSContext.unchecked(consumer::receiveNoWait); }
     @Override public void close() { HeraldJMSContext.unchecked(() -> { consumer.close(); return null; }); }
 
-    private <T> T body(Message m, Class<T> c) {
-        if (m == null) return null;
+    /** A body of a type that cannot be read as {@code c} is not acknowledged: see HeraldConsumer.receiveBody. */
+    private <T> T body(Class<T> c, long nativeTimeout) {
         try {
-            return m.getBody(c);
+            return consumer.receiveBody(c, nativeTimeout);
         } catch (javax.jms.MessageFormatException e) {
             throw new MessageFormatRuntimeException(e.getMessage(), e.getErrorCode(), e);
         } catch (JMSException e) {
@@ -33,7 +33,7 @@ final class HeraldJMSConsumer implements JMSConsumer {
         }
     }
 
-    @Override public <T> T receiveBody(Class<T> c) { return body(receive(), c); }
-    @Override public <T> T receiveBody(Class<T> c, long timeout) { return body(receive(timeout), c); }
-    @Override public <T> T receiveBodyNoWait(Class<T> c) { return body(receiveNoWait(), c); }
+    @Override public <T> T receiveBody(Class<T> c) { return body(c, -1); }
+    @Override public <T> T receiveBody(Class<T> c, long timeout) { return body(c, HeraldConsumer.nativeTimeout(timeout)); }
+    @Override public <T> T receiveBodyNoWait(Class<T> c) { return body(c, 0); }
 }

@@ -163,6 +163,11 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
         wakeDelivery();
     }
 
+    /** receiveBody (AUTO/DUPS_OK): the held message's body was not of the type asked for. */
+    void recoverHeld() throws JMSException {
+        resource.run(Provider::recover);
+    }
+
     private void completeAfterListener(NativeResource.VoidCall what) throws JMSException {
         try {
             resource.run(what);

@@ -19,6 +19,7 @@ import javax.jms.JMSConsumer;
 import javax.jms.JMSContext;
 import javax.jms.Message;
 import javax.jms.MessageConsumer;
+import javax.jms.MessageFormatRuntimeException;
 import javax.jms.MessageProducer;
 import javax.jms.Queue;
 import javax.jms.QueueConnection;
@@ -58,6 +59,25 @@ public class ApiTest extends JmsTestBase {
                 tx.commit();
                 assertEquals("in tx", consumer.receiveBody(String.class, 2000));
             }
+        }
+    }
+
+    /** JMS 2.0, JMSConsumer.receiveBody: in AUTO_ACKNOWLEDGE a body of the wrong type is not acknowledged. */
+    @Test
+    public void aBodyOfTheWrongTypeIsNotAcknowledgedAndComesAgainFirst() throws Exception {
+        try (JMSContext ctx = factory.createContext()) {
+            Queue q = ctx.createQueue("wrong-body");
+            ctx.createProducer().send(q, new byte[] {7});
+            ctx.createProducer().send(q, "after");
+            JMSConsumer consumer = ctx.createConsumer(q);
+            try {
+                consumer.receiveBody(String.class, 2000);
+                fail("a BytesMessage's body is not a String");
+            } catch (MessageFormatRuntimeException expected) {
+            }
+            assertArrayEquals(new byte[] {7}, consumer.receiveBody(byte[].class, 2000));
+            assertEquals("after", consumer.receiveBody(String.class));
+            assertNull(consumer.receiveBodyNoWait(String.class));
         }
     }
 
