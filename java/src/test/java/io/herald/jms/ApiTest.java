@@ -63,7 +63,7 @@ public class ApiTest extends JmsTestBase {
     }
 
     /** JMS 2.0, JMSConsumer.receiveBody: in AUTO_ACKNOWLEDGE a body of the wrong type is not acknowledged. */
-    @Test
+    @Test(timeout = 60_000)
     public void aBodyOfTheWrongTypeIsNotAcknowledgedAndComesAgainFirst() throws Exception {
         try (JMSContext ctx = factory.createContext()) {
             Queue q = ctx.createQueue("wrong-body");
@@ -123,8 +123,11 @@ public class ApiTest extends JmsTestBase {
         }
     }
 
-    /** The JMS API's own request/reply helpers, which build on temporary destinations. */
-    @Test
+    /**
+     * The JMS API's own request/reply helpers, which build on temporary destinations. Their
+     * request() waits without a timeout: a hang fails the test instead of the build.
+     */
+    @Test(timeout = 60_000)
     public void queueAndTopicRequestorsGetTheirReplies() throws Exception {
         QueueConnection qc = closeLater(factory.createQueueConnection());
         QueueSession service = qc.createQueueSession(false, Session.AUTO_ACKNOWLEDGE);

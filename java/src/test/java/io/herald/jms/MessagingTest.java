@@ -52,7 +52,8 @@ public class MessagingTest extends JmsTestBase {
         return t;
     }
 
-    @Test
+    // Waits without a timeout: a hang fails the test instead of the build.
+    @Test(timeout = 60_000)
     public void receiveWithoutATimeoutWaitsForTheNextMessage() throws Exception {
         Connection c = connection();
         Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
