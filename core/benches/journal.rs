@@ -190,6 +190,11 @@ fn herald(budget: Duration, producers: usize, consumers: usize, (send_batch, rec
     (got as f64 / elapsed, put as f64 / elapsed)
 }
 
+/// " (N% of raw 1/txn)", or nothing when the raw case did not run.
+fn share_of(rate: f64, raw: f64) -> String {
+    if raw.is_finite() { format!(" ({:.0}% of raw 1/txn)", 100.0 * rate / raw) } else { String::new() }
+}
+
 /// A line of /proc/self/status (`VmRSS`, `VmHWM`), in MiB.
 fn status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -326,27 +331,28 @@ fn main() {
         let c1;
         (c1, p1) = herald(budget, 1, 1, (1, 1));
         println!(
-            "{:<58} {:>10.0} /s consumed, {:.0} sent ({:.0}% of raw 1/txn)",
+            "{:<58} {:>10.0} /s consumed, {:.0} sent{}",
             "herald: 1 producer / 1 consumer, sync sends, auto ack",
             c1,
             p1,
-            100.0 * p1 / one
+            share_of(p1, one)
         );
     }
     if run("1p") {
         (_, p1only) = herald(budget, 1, 0, (1, 1));
-        println!("{:<58} {:>10.0} /s sent ({:.0}% of raw 1/txn)", "herald: 1 producer, sync sends", p1only, 100.0 * p1only / one);
+        println!("{:<58} {:>10.0} /s sent{}", "herald: 1 producer, sync sends", p1only, share_of(p1only, one));
     }
     if run("8p") {
         let (_, p8) = herald(budget, 8, 0, (1, 1));
-        // Against the 1-producer case without a consumer, like this one; and against 1P/1C.
-        println!(
-            "{:<58} {:>10.0} /s sent ({:.1}x 1 producer, {:.1}x 1P/1C)",
-            "herald: 8 producers, sync sends",
-            p8,
-            p8 / p1only,
-            p8 / p1
-        );
+        // Against the 1-producer case without a consumer, like this one, and against
+        // 1P/1C: whichever of them ran.
+        let ratios: Vec<String> = [(p1only, "1 producer"), (p1, "1P/1C")]
+            .iter()
+            .filter(|(base, _)| base.is_finite())
+            .map(|(base, label)| format!("{:.1}x {label}", p8 / base))
+            .collect();
+        let ratios = if ratios.is_empty() { String::new() } else { format!(" ({})", ratios.join(", ")) };
+        println!("{:<58} {:>10.0} /s sent{ratios}", "herald: 8 producers, sync sends", p8);
     }
     if run("8p8c") {
         let (c88, p88) = herald(budget, 8, 8, (1, 1));

@@ -959,8 +959,8 @@ impl MessageQueue {
     /// A browsing step: appends to `page` up to `max` of the resident messages after
     /// `walk`'s place that are unexpired at `now` and match `selector`, and moves the
     /// place past what it looked at. Past the lowest level, the walk goes on into the
-    /// tail as it is then (messages read back from it meanwhile were met in the levels).
-    /// A message that arrives in a level the walk has passed is not seen, as JMS allows.
+    /// tail as it is then (messages read back from it meanwhile joined the levels). A
+    /// message that arrives in a level the walk has passed is not seen, as JMS allows.
     pub fn browse(&self, walk: &mut Walk, selector: Option<&Selector>, max: usize, now: i64, page: &mut VecDeque<Delivery>) {
         let state = self.state();
         if state.deleted {

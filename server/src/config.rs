@@ -293,11 +293,11 @@ mod tests {
         assert!(Config::parse("[journal]\non_full = \"wait\"\n").unwrap_err().contains("wait"));
         assert!(Config::parse("[journal]\nsync = \"never\"\n").unwrap_err().contains("never"));
         assert!(Config::parse("[journal]\nmax_size = 1\n").unwrap_err().contains("max_size"));
-        // A queue without a name is one no client can consume from (nor name in a
-        // permission): what went there would be out of reach.
         let tiny = Config::parse("[limits]\nmax_frame_bytes = 16\n").unwrap_err();
         assert!(tiny.contains("max_frame_bytes = 16 is too small"), "{tiny}");
         assert!(Config::parse("[limits]\nmax_frame_bytes = 4096\n").is_ok());
+        // A queue without a name is one no client can consume from (nor name in a
+        // permission): what went there would be out of reach.
         let nameless = Config::parse("[redelivery]\ndead_letter_queue = \"\"\n").unwrap_err();
         assert!(nameless.contains("dead_letter_queue"), "{nameless}");
         let nameless = Config::parse("[redelivery]\nexpiry_queue = \"\"\n").unwrap_err();

@@ -71,11 +71,16 @@ public class HeraldConsumer implements javax.jms.MessageConsumer, javax.jms.Queu
     @Override public Message receiveNoWait() throws JMSException { return receiveWithin(0); }
 
     private Message receiveWithin(long timeout) throws JMSException {
+        checkReceivable("receive()");
+        return fetch(timeout, false);
+    }
+
+    /** An open consumer without a MessageListener may be read by {@code call}. */
+    private void checkReceivable(String call) throws IllegalStateException {
         checkClosed();
         if (listener != null) {
-            throw new IllegalStateException("this consumer has a MessageListener; it cannot also be read with receive()");
+            throw new IllegalStateException("this consumer has a MessageListener; it cannot also be read with " + call);
         }
-        return fetch(timeout, false);
     }
 
     /**
@@ -86,10 +91,7 @@ public class HeraldConsumer implements javax.jms.MessageConsumer, javax.jms.Queu
      * and acknowledged only once its body has been read, else recovered.
      */
     <T> T receiveBody(Class<T> c, long timeout) throws JMSException {
-        checkClosed();
-        if (listener != null) {
-            throw new IllegalStateException("this consumer has a MessageListener; it cannot also be read with receiveBody()");
-        }
+        checkReceivable("receiveBody()");
         boolean automatic = session.acknowledgesAfterListener;
         HeraldMessage m = fetch(timeout, automatic);
         if (m == null) return null;

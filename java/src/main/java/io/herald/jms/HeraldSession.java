@@ -149,31 +149,34 @@ public class HeraldSession implements javax.jms.Session, javax.jms.QueueSession,
     }
 
     /**
-     * Listener delivery (AUTO/DUPS_OK): the listener returned, so its message is
-     * acknowledged. close() waits for a running listener before releasing the native
+     * AUTO/DUPS_OK: the held message is acknowledged (a listener returned, or receiveBody
+     * read its body). close() waits for a running listener before releasing the native
      * session, so this still acknowledges when close() was called meanwhile.
      */
     void acknowledgeHeld() throws JMSException {
-        completeAfterListener(Provider::acknowledgeHeld);
+        completeHeld(Provider::acknowledgeHeld);
     }
 
     /** Listener delivery (AUTO/DUPS_OK): the listener threw, so its message is redelivered. */
     void listenerFailed() throws JMSException {
-        completeAfterListener(Provider::recover);
+        recoverHeld();
         wakeDelivery();
     }
 
-    /** receiveBody (AUTO/DUPS_OK): the held message's body was not of the type asked for. */
+    /**
+     * AUTO/DUPS_OK: the held message is not acknowledged but delivered again (a listener
+     * threw, or receiveBody found a body of another type).
+     */
     void recoverHeld() throws JMSException {
-        resource.run(Provider::recover);
+        completeHeld(Provider::recover);
     }
 
-    private void completeAfterListener(NativeResource.VoidCall what) throws JMSException {
+    private void completeHeld(NativeResource.VoidCall what) throws JMSException {
         try {
             resource.run(what);
         } catch (IllegalStateException e) {
-            // The listener closed its own connection: the session's unacknowledged
-            // messages were returned for redelivery when it closed.
+            // The session closed meanwhile (a listener may close its own connection): its
+            // unacknowledged messages were returned for redelivery when it closed.
             if (!isClosed()) throw e;
         }
     }
