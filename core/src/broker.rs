@@ -424,6 +424,13 @@ impl Broker {
         topics.entry(name.into()).or_insert_with(|| Arc::new(Topic::new(name.into()))).clone()
     }
 
+    /// The error for a temporary destination that does not exist (any more).
+    fn no_temporary(dest: &Destination) -> Error {
+        Error::invalid_destination(format!(
+            "{dest} does not exist: it was deleted, or the connection that created it closed"
+        ))
+    }
+
     /// Checks that a temporary destination exists and, when `consumer` is given, that
     /// this connection owns it.
     fn check_temporary(&self, dest: &Destination, consumer: Option<u64>) -> Result<()> {
@@ -431,7 +438,7 @@ impl Broker {
             return Ok(());
         }
         match lock(&self.shared.temporary).get(dest) {
-            None => Err(Error::invalid_destination(format!("{dest} has been deleted"))),
+            None => Err(Self::no_temporary(dest)),
             Some(owner) if consumer.is_some_and(|c| c != *owner) => Err(Error::invalid_destination(format!(
                 "{dest} belongs to another connection; only its own connection may consume from it"
             ))),
@@ -517,7 +524,7 @@ impl Broker {
             return queues
                 .get(dest.name())
                 .cloned()
-                .ok_or_else(|| Error::invalid_destination(format!("{dest} has been deleted")));
+                .ok_or_else(|| Self::no_temporary(dest));
         }
         Ok(self.queue(dest.name()))
     }

@@ -172,7 +172,11 @@ impl InProcess {
     }
 
     pub fn with(settings: Settings) -> InProcess {
-        let broker = Broker::in_memory();
+        Self::serving(Broker::in_memory(), settings)
+    }
+
+    /// Serves `broker` (with `settings.durable` true when its journal is).
+    pub fn serving(broker: Broker, settings: Settings) -> InProcess {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let b = broker.clone();
