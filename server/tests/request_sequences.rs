@@ -32,6 +32,10 @@ const REQUEST_KINDS: usize = 23;
 struct Rng(u64);
 
 impl Rng {
+    /// Distinct seeds give distinct, well-mixed (and nonzero) states.
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
@@ -202,7 +206,7 @@ fn exchange(client: &mut Client, request: Request, quiet: bool) -> Option<Result
 /// Runs one seed's requests; adds the kinds of request that succeeded at least once to
 /// `succeeded`.
 fn run_seed(seed: u64, server: &InProcess, succeeded: &mut BTreeSet<String>) {
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     let mut clients: Vec<Client> = (0..CONNECTIONS).map(|_| connect(server, &mut rng)).collect();
     let mut temporaries = Vec::new();
     for _ in 0..REQUESTS {
