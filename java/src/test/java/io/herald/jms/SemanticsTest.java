@@ -240,4 +240,49 @@ public class SemanticsTest extends JmsTestBase {
             }
         }
     }
+
+    /**
+     * Messages a consumer handed out stay the session's when the consumer closes: another
+     * consumer of the session gets the next ones, recover() brings them back (redelivered,
+     * in order), and acknowledging any message of the session, or commit(), acknowledges them.
+     */
+    @Test
+    public void unacknowledgedMessagesOfAClosedConsumerStayWithTheSession() throws Exception {
+        Connection c = connection();
+        Session client = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+        Queue q = client.createQueue("closed-consumer-client-ack");
+        MessageProducer p = client.createProducer(q);
+        for (String t : new String[] {"one", "two", "three"}) {
+            p.send(client.createTextMessage(t));
+        }
+        MessageConsumer first = client.createConsumer(q);
+        assertEquals("one", text(first.receive(5000)));
+        assertEquals("two", text(first.receive(5000)));
+        first.close();
+        MessageConsumer second = client.createConsumer(q);
+        assertEquals("three", text(second.receive(5000)));
+        client.recover();
+        Message m = null;
+        for (String t : new String[] {"one", "two", "three"}) {
+            m = second.receive(5000);
+            assertEquals(t, text(m));
+            assertTrue(t + " is redelivered", m.getJMSRedelivered());
+            assertEquals(2, m.getIntProperty("JMSXDeliveryCount"));
+        }
+        second.close();
+        m.acknowledge();
+        client.recover();
+        assertEmpty(c, q);
+
+        Session tx = c.createSession(true, Session.SESSION_TRANSACTED);
+        Queue txq = tx.createQueue("closed-consumer-transacted");
+        MessageProducer txp = tx.createProducer(txq);
+        txp.send(tx.createTextMessage("kept"));
+        tx.commit();
+        MessageConsumer consumer = tx.createConsumer(txq);
+        assertEquals("kept", text(consumer.receive(5000)));
+        consumer.close();
+        tx.commit();
+        assertEmpty(c, txq);
+    }
 }
