@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{InProcess, Raw, TempDir};
+use common::{InProcess, Raw, Rng, TempDir};
 use herald_core::client::{AckMode, ConsumerOptions};
 use herald_core::journal::{SqliteJournal, SqliteOptions};
 use herald_core::message::Body;
@@ -27,31 +27,6 @@ const REQUESTS: usize = 3000;
 const CONNECTIONS: usize = 3;
 /// The variants of `Request`, all of which `any_request` makes.
 const REQUEST_KINDS: usize = 23;
-
-/// xorshift64*: enough randomness to pick requests, and repeatable from its seed.
-struct Rng(u64);
-
-impl Rng {
-    /// Distinct seeds give distinct, well-mixed (and nonzero) states.
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
 
 /// A destination as a request may carry it, whatever its kind and name.
 fn destination(kind: DestinationKind, name: &str) -> Destination {

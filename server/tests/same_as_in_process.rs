@@ -13,7 +13,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::InProcess;
+use common::{InProcess, Rng};
 use herald_core::client::{
     AckMode, ConnectOptions, Connection, Consumer, ConsumerOptions, Producer, SendOptions, Session, SubscriptionOptions,
 };
@@ -21,25 +21,6 @@ use herald_core::{Broker, DeliveryMode, Destination, Message};
 
 const SESSIONS: usize = 4;
 const STEPS: usize = 600;
-
-/// xorshift64*, repeatable from its seed.
-struct Rng(u64);
-
-impl Rng {
-    /// Distinct seeds give distinct, well-mixed (and nonzero) states.
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// How each session's consumer reads: its own queue, the shared topic, or a durable
 /// subscription to it (which keeps what is published while its consumer is reopened).
@@ -98,7 +79,7 @@ fn steps(rng: &mut Rng) -> Vec<Step> {
                 0..=6 => {
                     n += 1;
                     let to = rng.below(SESSIONS as u64 + 1) as usize;
-                    Step::Send { session, to: (to < SESSIONS).then_some(to), n, persistent: rng.below(2) == 0 }
+                    Step::Send { session, to: (to < SESSIONS).then_some(to), n, persistent: rng.chance(50) }
                 }
                 7..=13 => Step::Receive { session },
                 14 => Step::Acknowledge { session },
@@ -107,8 +88,8 @@ fn steps(rng: &mut Rng) -> Vec<Step> {
                 17 => Step::Rollback { session },
                 _ => Step::Reopen {
                     session,
-                    selector: SELECTORS[rng.below(SELECTORS.len() as u64) as usize],
-                    prefetch: PREFETCH[rng.below(PREFETCH.len() as u64) as usize],
+                    selector: *rng.pick(&SELECTORS),
+                    prefetch: *rng.pick(&PREFETCH),
                 },
             }
         })
@@ -206,9 +187,9 @@ fn random_programs_see_the_same_over_tcp_as_in_process() {
     let modes = [AckMode::Auto, AckMode::Client, AckMode::Transacted];
     for seed in seeds {
         let mut rng = Rng::new(seed);
-        let session_modes: Vec<AckMode> = (0..SESSIONS).map(|_| modes[rng.below(3) as usize]).collect();
+        let session_modes: Vec<AckMode> = (0..SESSIONS).map(|_| *rng.pick(&modes)).collect();
         let reads: Vec<Reads> =
-            (0..SESSIONS).map(|_| [Reads::Queue, Reads::Queue, Reads::Topic, Reads::Durable][rng.below(4) as usize]).collect();
+            (0..SESSIONS).map(|_| *rng.pick(&[Reads::Queue, Reads::Queue, Reads::Topic, Reads::Durable])).collect();
         let steps = steps(&mut rng);
 
         let broker = Broker::in_memory();

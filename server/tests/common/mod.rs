@@ -284,3 +284,28 @@ pub fn raw_frame(frame_type: u8, body: &[u8]) -> Vec<u8> {
 }
 
 pub const REQUEST: u8 = FrameType::Request as u8;
+
+/// xorshift64*: enough randomness to pick test steps, and repeatable from its seed.
+pub struct Rng(u64);
+
+impl Rng {
+    /// Distinct seeds give distinct, well-mixed (and nonzero) states.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
