@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{InProcess, Raw};
+use common::{wire_destination, InProcess, Raw};
 use herald_server::config::Limits;
 use herald_core::client::{AckMode, ConsumerOptions};
 use herald_core::wire::{Frame, Reply, Request, RequestFrame};
@@ -26,12 +26,6 @@ fn call(raw: &mut Raw, id: u64, request: Request) -> Result<Reply, herald_core::
             other => panic!("expected the reply to request {id}, got {other:?}"),
         }
     }
-}
-
-/// A destination as a request may carry it: any kind, any name, the empty one included.
-fn destination(kind: DestinationKind, name: &str) -> Destination {
-    let encoded = rmp_serde::to_vec(&(kind, name)).unwrap();
-    rmp_serde::from_slice(&encoded).unwrap()
 }
 
 #[test]
@@ -56,13 +50,13 @@ fn destinations_without_a_name_are_refused() {
     raw.hello();
     call(&mut raw, 1, Request::CreateSession { session: 1, mode: AckMode::Auto.jms_value() }).unwrap();
     for kind in [DestinationKind::Queue, DestinationKind::Topic] {
-        let send = Request::Send { session: 1, destination: destination(kind, ""), message: Message::text("x") };
+        let send = Request::Send { session: 1, destination: wire_destination(kind, ""), message: Message::text("x") };
         let err = call(&mut raw, 2, send).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidDestination, "{err}");
         let consume = Request::CreateConsumer {
             session: 1,
             consumer: 1,
-            destination: destination(kind, ""),
+            destination: wire_destination(kind, ""),
             selector: None,
             no_local: false,
             subscription: None,

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{InProcess, Raw, Rng, TempDir};
+use common::{wire_destination, InProcess, Raw, Rng, TempDir};
 use herald_core::client::{AckMode, ConsumerOptions};
 use herald_core::journal::{SqliteJournal, SqliteOptions};
 use herald_core::message::Body;
@@ -27,11 +27,6 @@ const REQUESTS: usize = 3000;
 const CONNECTIONS: usize = 3;
 /// The variants of `Request`, all of which `any_request` makes.
 const REQUEST_KINDS: usize = 23;
-
-/// A destination as a request may carry it, whatever its kind and name.
-fn destination(kind: DestinationKind, name: &str) -> Destination {
-    rmp_serde::from_slice(&rmp_serde::to_vec(&(kind, name)).unwrap()).unwrap()
-}
 
 /// One connection, and the temporaries it created.
 struct Client {
@@ -58,9 +53,9 @@ fn any_destination(rng: &mut Rng, temporaries: &[Destination]) -> Destination {
         0..=3 => Destination::queue(format!("seq.q{}", rng.below(3))),
         4..=5 => Destination::topic(format!("seq.t{}", rng.below(2))),
         6 if !temporaries.is_empty() => rng.pick(temporaries).clone(),
-        6 => destination(DestinationKind::TemporaryQueue, "nobody's"),
-        7 => destination(*rng.pick(&[DestinationKind::Queue, DestinationKind::Topic]), ""),
-        8 => destination(DestinationKind::TemporaryTopic, &format!("made-up.{}", rng.below(3))),
+        6 => wire_destination(DestinationKind::TemporaryQueue, "nobody's"),
+        7 => wire_destination(*rng.pick(&[DestinationKind::Queue, DestinationKind::Topic]), ""),
+        8 => wire_destination(DestinationKind::TemporaryTopic, &format!("made-up.{}", rng.below(3))),
         _ => Destination::queue("DLQ"),
     }
 }
@@ -88,8 +83,8 @@ fn any_message(rng: &mut Rng, temporaries: &[Destination]) -> Message {
         m.reply_to = Some(any_destination(rng, temporaries));
     }
     if rng.chance(50) {
-        let _ = m.set_property("n", rng.below(5) as i32);
-        let _ = m.set_property("color", *rng.pick(&["red", "blue", "green"]));
+        m.set_property("n", rng.below(5) as i32).unwrap();
+        m.set_property("color", *rng.pick(&["red", "blue", "green"])).unwrap();
     }
     m
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use herald_core::client::{ConnectOptions, Connection};
 use herald_core::wire::{self, Frame, FrameType, Hello};
-use herald_core::Broker;
+use herald_core::{Broker, Destination, DestinationKind};
 use herald_server::config::Limits;
 use herald_server::Settings;
 
@@ -284,6 +284,12 @@ pub fn raw_frame(frame_type: u8, body: &[u8]) -> Vec<u8> {
 }
 
 pub const REQUEST: u8 = FrameType::Request as u8;
+
+/// A destination as a request may carry it: any kind, any name, the empty one included
+/// (which the client API's constructors would not build).
+pub fn wire_destination(kind: DestinationKind, name: &str) -> Destination {
+    rmp_serde::from_slice(&rmp_serde::to_vec(&(kind, name)).unwrap()).unwrap()
+}
 
 /// xorshift64*: enough randomness to pick test steps, and repeatable from its seed.
 pub struct Rng(u64);
