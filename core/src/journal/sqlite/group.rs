@@ -6,7 +6,8 @@
 //! if its unit came too late for this one. So a lone producer commits on its own thread,
 //! with no hand-off to a writer thread and back (each a wake-up costing tens of
 //! microseconds), and concurrent producers still share fsyncs: whatever gathers while one
-//! batch syncs goes into the next.
+//! batch syncs goes into the next, and a batch waits briefly for the writers of the last
+//! one ([`Queue::gathering`]).
 //!
 //! Units that nobody waits for (relaxed acknowledgements) ride along with the next
 //! batch. The journal's own thread commits them when no batch comes within a tick, and
@@ -27,7 +28,8 @@ use crate::journal::Error;
 /// commits it.
 const TICK: Duration = Duration::from_millis(1);
 
-/// The longest a leader waits for more units (see [`Group::gather`]).
+/// The longest a batch waits for more units after the last one ended (see
+/// [`Queue::gathering`]).
 const MAX_GATHER: Duration = Duration::from_millis(1);
 
 /// Where a unit's outcome is left for its owner.
@@ -38,8 +40,6 @@ pub(super) struct Group {
     queue: Mutex<Queue>,
     /// Signalled when a batch ends, for [`Group::with_writer`].
     finished: Condvar,
-    /// Signalled when a unit arrives while a leader gathers.
-    arrived: Condvar,
     /// Wakes the journal's thread.
     tick: Condvar,
     /// `None` once closed. Locked only by the leader, so never contended.
@@ -64,12 +64,12 @@ struct Queue {
     asleep: bool,
     /// Units queued that someone waits for (not relaxed).
     strict: usize,
-    /// How many of those the last batch carried: how many writers seem active.
+    /// How many writers seem active: the strict units of the last batch and those
+    /// queued while it committed.
     expected: usize,
-    /// How long a leader may wait for them: half the last commit's time.
-    window: Duration,
-    /// A leader is waiting for units to arrive.
-    gathering: bool,
+    /// Until when the next batch waits for them: the last batch's end plus its commit
+    /// time, at most [`MAX_GATHER`].
+    gather_until: Option<Instant>,
     /// Threads waiting for their unit, each parked until it is done or it should lead.
     /// Waking only those (not every waiter at each batch's end) spares the others a
     /// wake-up, and the queue's lock its contention.
@@ -84,6 +84,7 @@ struct Waiter {
 }
 
 /// How a waiter is woken.
+#[derive(Clone)]
 enum Wake {
     /// A blocked thread ([`Group::wait`]): it may lead a batch itself.
     Thread(Thread),
@@ -105,6 +106,15 @@ impl Queue {
     fn has_work(&self) -> bool {
         !self.requests.is_empty() || self.retry
     }
+
+    /// Until when the next batch should wait for more units, if it should: when the
+    /// last batch carried more waiting units than are queued now, the writers of that
+    /// batch are busy queueing their next ones, and a batch without them would leave
+    /// them for a commit of their own. The writer whose unit completes the count leads.
+    fn gathering(&self, now: Instant) -> Option<Instant> {
+        let until = self.gather_until?;
+        (self.strict > 0 && self.strict < self.expected && now < until).then_some(until)
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -116,7 +126,6 @@ impl Group {
         Group {
             queue: Mutex::new(Queue::default()),
             finished: Condvar::new(),
-            arrived: Condvar::new(),
             tick: Condvar::new(),
             writer: Mutex::new(Some(writer)),
         }
@@ -134,9 +143,6 @@ impl Group {
         }
         if matches!(&request, Request::Write(unit) if !unit.relaxed) {
             q.strict += 1;
-            if q.gathering && q.strict >= q.expected {
-                self.arrived.notify_one();
-            }
         }
         q.requests.push_back(request);
         q.queued += 1;
@@ -149,21 +155,27 @@ impl Group {
 
     /// Blocks until the unit's outcome is known, leading batches while nobody else does.
     pub(super) fn wait(&self, outcome: &Arc<Outcome>) -> Result<(), Error> {
-        if let Some(result) = outcome.get() {
-            return result.clone();
-        }
-        let mut q = lock(&self.queue);
         let mut registered = false;
         loop {
+            // Without the lock: the leader that set the outcome takes this waiter off
+            // the list itself (`finish`), so a thread woken with its unit done need not
+            // contend for the queue with the other writers it woke.
             if let Some(result) = outcome.get() {
-                if registered {
-                    q.waiters.retain(|w| !Arc::ptr_eq(&w.outcome, outcome));
-                }
                 return result.clone();
             }
+            let mut q = lock(&self.queue);
+            if let Some(result) = outcome.get() {
+                return result.clone();
+            }
+            let mut until = None;
             if !q.committing && q.has_work() {
-                q = self.lead(q, true);
-                continue;
+                match q.gathering(Instant::now()) {
+                    Some(deadline) => until = Some(deadline),
+                    None => {
+                        self.lead(q);
+                        continue;
+                    }
+                }
             }
             if q.closed && !q.committing {
                 // Closing fails the units it does not commit; this one was lost.
@@ -178,9 +190,13 @@ impl Group {
             }
             drop(q);
             // Unparked by the leader whose batch carried the unit, or to lead the next
-            // one; a wake-up for nothing just looks again.
-            std::thread::park();
-            q = lock(&self.queue);
+            // one; while the next batch gathers, until its time is up (the writer whose
+            // unit completes it leads at once, without waking anyone). A wake-up for
+            // nothing just looks again.
+            match until {
+                Some(deadline) => std::thread::park_timeout(deadline.saturating_duration_since(Instant::now())),
+                None => std::thread::park(),
+            }
         }
     }
 
@@ -217,14 +233,11 @@ impl Group {
         Poll::Pending
     }
 
-    /// Commits one batch of what is queued, as the leader, after waiting for the
-    /// writers of the last batch when `gather` (see [`Group::gather`]). Called with
-    /// nobody committing; returns with nobody committing.
-    fn lead<'q>(&'q self, mut q: MutexGuard<'q, Queue>, gather: bool) -> MutexGuard<'q, Queue> {
+    /// Commits one batch of what is queued, as the leader, then wakes the waiters it
+    /// finished and, if more work is queued, one to lead the next batch. Called with
+    /// nobody committing; returns without the lock, with nobody committing.
+    fn lead(&self, mut q: MutexGuard<'_, Queue>) {
         q.committing = true;
-        if gather {
-            q = self.gather(q);
-        }
         let n = q.requests.len().min(MAX_BATCH);
         let batch: Vec<Request> = q.requests.drain(..n).collect();
         let strict = batch.iter().filter(|r| matches!(r, Request::Write(unit) if !unit.relaxed)).count();
@@ -252,11 +265,18 @@ impl Group {
         q.retry = retry;
         q.deadline = deadline;
         if strict > 0 {
-            q.expected = strict;
-            q.window = (took / 2).min(MAX_GATHER);
+            // The writers this batch carried, and those whose units came while it
+            // committed: each writer waits for its unit, so that many are active. A
+            // batch that missed some then waits for them next time.
+            q.expected = strict + q.strict;
+            q.gather_until = Some(Instant::now() + took.min(MAX_GATHER));
         }
-        self.wake(&mut q);
-        q
+        let woken = self.finish(&mut q);
+        drop(q);
+        // Outside the lock, so the woken threads do not find it taken.
+        for wake in woken {
+            wake.wake();
+        }
     }
 
     /// After a panic in the writer, a bug rather than a storage failure: the journal
@@ -277,19 +297,21 @@ impl Group {
         self.tick.notify_all();
     }
 
-    /// At the end of a batch: wakes the waiters whose units are done, and one more to
-    /// lead the next batch if there is work; nobody is committing now.
-    fn wake(&self, q: &mut Queue) {
+    /// At the end of a batch: takes the waiters whose units are done off the list and
+    /// returns them to be woken, with one more to lead the next batch if there is work;
+    /// nobody is committing now.
+    fn finish(&self, q: &mut Queue) -> Vec<Wake> {
         let mut successor = q.has_work() || q.closed;
         let mut tasks = false;
+        let mut woken = Vec::new();
         q.waiters.retain(|w| {
             if w.outcome.get().is_some() {
-                w.wake.wake();
+                woken.push(w.wake.clone());
                 return false;
             }
             match &w.wake {
                 Wake::Thread(thread) if successor => {
-                    thread.unpark();
+                    woken.push(Wake::Thread(thread.clone()));
                     successor = false;
                 }
                 Wake::Thread(_) => {}
@@ -302,39 +324,17 @@ impl Group {
         }
         if q.closed {
             // Units lost with a closed journal: their tasks look again and see it.
-            for w in &q.waiters {
-                w.wake.wake();
-            }
+            woken.extend(q.waiters.iter().map(|w| w.wake.clone()));
         }
         if q.exclusive > 0 {
             self.finished.notify_all();
         }
+        woken
     }
 
     /// Whether a task waits for a unit: the journal's thread then leads at once.
     fn tasks_waiting(q: &Queue) -> bool {
         q.waiters.iter().any(|w| matches!(w.wake, Wake::Task(_)))
-    }
-
-    /// When the last batch carried more waiting units than are queued now, waits a
-    /// little for the rest: writers whose units that batch carried are busy queueing
-    /// their next ones, and a batch without them would leave them for a commit of
-    /// their own.
-    fn gather<'q>(&'q self, mut q: MutexGuard<'q, Queue>) -> MutexGuard<'q, Queue> {
-        if q.strict == 0 || q.strict >= q.expected || q.window.is_zero() {
-            return q;
-        }
-        let deadline = Instant::now() + q.window;
-        q.gathering = true;
-        while q.strict < q.expected {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            q = self.arrived.wait_timeout(q, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
-        }
-        q.gathering = false;
-        q
     }
 
     /// Runs `f` on the writer once everything queued before is committed, with nobody
@@ -347,7 +347,8 @@ impl Group {
                 q = self.finished.wait(q).unwrap_or_else(|p| p.into_inner());
                 q.exclusive -= 1;
             } else if !q.requests.is_empty() {
-                q = self.lead(q, false);
+                self.lead(q);
+                q = lock(&self.queue);
             } else {
                 break;
             }
@@ -366,7 +367,11 @@ impl Group {
         drop(writer);
         let mut q = lock(&self.queue);
         q.committing = false;
-        self.wake(&mut q);
+        let woken = self.finish(&mut q);
+        drop(q);
+        for wake in woken {
+            wake.wake();
+        }
         result
     }
 
@@ -390,7 +395,8 @@ impl Group {
                 // units around on the async threads, which are busy replying meanwhile,
                 // so waiting for them leaves the disk idle, while committing at once
                 // lets their turnaround overlap this fsync.
-                q = self.lead(q, false);
+                self.lead(q);
+                q = lock(&self.queue);
                 // `seen` stays as it was: units queued while this batch committed have
                 // not waited a tick yet, and the next batch should carry them.
                 continue;

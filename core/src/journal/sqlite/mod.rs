@@ -42,13 +42,16 @@
 //!
 //! # Gathering
 //!
-//! When the last batch carried more waiting units than are queued now, a leading thread
-//! waits briefly (half the last commit's time, at most 1 ms) for the rest: the writers
-//! of the last batch are busy queueing their next units, and without the wait they
-//! would take turns with the others instead of sharing one fsync. The journal's own
-//! thread, committing for async tasks (the server's connections), does not wait: their
-//! next units come after a round trip to the client, and committing at once lets that
-//! round trip overlap the fsync (about 5-9% more with 8 producers over TCP).
+//! Each writer waits for its own unit, so the writers of one batch come back with their
+//! next units while the disk is idle. When the last batch carried (or missed, arriving
+//! while it committed) more waiting units than are queued now, the next batch waits for
+//! them, at most the last commit's time and never over 1 ms: the writers that come back
+//! first park, and the one whose unit completes the count leads at once, with no thread
+//! woken to start the commit. Without the wait they would take turns instead of sharing
+//! one fsync. The journal's own thread, committing for async tasks (the server's
+//! connections), does not wait: their next units come after a round trip to the client,
+//! and committing at once lets that round trip overlap the fsync (about 5-9% more with
+//! 8 producers over TCP).
 //!
 //! # Space
 //!
