@@ -97,6 +97,10 @@ pub(crate) struct ConsumerLink {
     wake_sent: AtomicBool,
     wakeup: Mutex<Option<Wakeup>>,
     has_wakeup: AtomicBool,
+    /// How many times in a row the receiver slept since looking at the empty inbox
+    /// last found a message (see `SessionCore::next_entry`). Touched only by the
+    /// receiving thread.
+    pub spin_misses: AtomicU32,
 }
 
 #[derive(Default)]
@@ -121,6 +125,7 @@ impl ConsumerLink {
             wake_sent: AtomicBool::new(false),
             wakeup: Mutex::new(None),
             has_wakeup: AtomicBool::new(false),
+            spin_misses: AtomicU32::new(0),
         }
     }
 

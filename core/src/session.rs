@@ -148,6 +148,10 @@ struct SessionState {
 /// sleeps.
 const SPIN_LOOKS: u32 = 8;
 
+/// After looking failed, a receive sleeps at once until this many sleeps have passed,
+/// then tries looking again.
+const SPIN_PROBE_EVERY: u32 = 16;
+
 /// DUPS_OK_ACKNOWLEDGE records acknowledgements in batches of this many messages, and
 /// whenever the session's consumer finds no message ready, and on recover and close. So
 /// after a crash at most this many messages per session come back as duplicates, which
@@ -414,10 +418,14 @@ impl SessionCore {
                 self.fill(consumer, now());
                 continue;
             }
-            if started && may_sleep {
-                // A producer on another thread usually delivers within a few
-                // microseconds: look a few times, giving the processor away between
-                // looks, before paying for sleeping and being woken.
+            // A producer on another thread often delivers within a few microseconds:
+            // look a few times, giving the processor away between looks, before paying
+            // for sleeping and being woken. Not when messages come slower than that
+            // (persistent ones wait for a disk sync): then each look is a wasted
+            // context switch taken from the threads doing the work.
+            let misses = link.spin_misses.load(Ordering::Relaxed);
+            let spun = started && may_sleep && misses.is_multiple_of(SPIN_PROBE_EVERY);
+            if spun {
                 let mut looks = 0;
                 while looks < SPIN_LOOKS && link.inbox().buf.is_empty() {
                     std::thread::yield_now();
@@ -429,9 +437,16 @@ impl SessionCore {
                 return Err(Error::closed("consumer"));
             }
             if (!inbox.buf.is_empty() && self.connection.started.load(Ordering::Acquire)) || inbox.poked {
+                if spun && !inbox.buf.is_empty() {
+                    link.spin_misses.store(0, Ordering::Relaxed);
+                }
                 inbox.poked = false;
                 filled = false;
                 continue;
+            }
+            if started && may_sleep {
+                // Looking did not pay (or was skipped): sleep, and count the miss.
+                link.spin_misses.store(misses.wrapping_add(1), Ordering::Relaxed);
             }
             let timed_out = match wait.deadline() {
                 None => {
